@@ -1,0 +1,154 @@
+"""The ``hepatica`` command line: a thin shell over the Python API (`hepatica.pipeline`, `hepatica.phantom`)."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from hepatica import __version__
+from hepatica.errors import HepaticaInputError
+from hepatica.io.atomic import write_text_atomic
+from hepatica.io.phase import parse_phase
+
+console = Console(stderr=True)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="hepatica")
+def main() -> None:
+    """Hepatica: AI-assisted imaging of liver tumours."""
+
+
+@main.command()
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (created if needed).")
+@click.option("--seed", default=0, show_default=True, help="Seed of the phantom study.")
+@click.option("--quiet", is_flag=True, help="No progress display.")
+def demo(out_dir: Path, seed: int, quiet: bool) -> None:
+    """Generate a four-phase liver CT phantom and analyse it: writes OUT/result.json and OUT/report.html."""
+    from hepatica.pipeline import demo as run_demo
+
+    with _errors_as_messages(), _progress(quiet) as progress:
+        outputs = run_demo(out_dir, seed=seed, progress=progress)
+    _done(outputs)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (created if needed).")
+@click.option("--phase", "phase_overrides", multiple=True, metavar="SERIES=PHASE",
+              help="Set a series' phase: SERIES is its number, UID, description or id (S1, S2...); "
+                   "PHASE is pre, arterial, portal_venous or delayed. Repeatable.")
+@click.option("--quiet", is_flag=True, help="No progress display.")
+def analyze(inputs: tuple[str, ...], out_dir: Path, phase_overrides: tuple[str, ...], quiet: bool) -> None:
+    """Analyse a study: a DICOM folder, or image files one per phase (PHASE=FILE, e.g. arterial=art.nii.gz).
+
+    Writes OUT/result.json, OUT/report.html and OUT/images/.
+    """
+    from hepatica.pipeline import analyze as run_analyze
+
+    with _errors_as_messages():
+        study_inputs = _parse_inputs(inputs)
+        overrides = dict(_split_assignment(item, "--phase") for item in phase_overrides)
+    with _errors_as_messages(), _progress(quiet) as progress:
+        outputs = run_analyze(study_inputs, out_dir, phases=overrides, progress=progress)
+    _done(outputs)
+
+
+@main.command()
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--seed", default=0, show_default=True)
+@click.option("--dose", default=1.0, show_default=True, help="Relative dose; noise SD is 11/sqrt(dose) HU.")
+@click.option("--lesion", "lesions", multiple=True, metavar="TYPE:DIAMETER_MM",
+              help="e.g. hcc:25 (types: hcc, hemangioma, cyst, metastasis, fnh). Default: one of each.")
+def phantom(out_dir: Path, seed: int, dose: float, lesions: tuple[str, ...]) -> None:
+    """Write a phantom study (NIfTI, DICOM, ground truth) without analysing it."""
+    from hepatica.phantom import DEFAULT_LESIONS, LesionSpec, make_phantom_study
+    from hepatica.phantom.write import write_phantom_study
+
+    with _errors_as_messages():
+        specs = [_parse_lesion(item, LesionSpec) for item in lesions] or list(DEFAULT_LESIONS)
+        with console.status("Generating the phantom study"):
+            files = write_phantom_study(make_phantom_study(seed=seed, lesions=specs, dose=dose), out_dir)
+    console.print(f"Phantom study written to {files.root} (truth in {files.truth_json})")
+
+
+@main.command()
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the schema here instead of printing it.")
+def schema(out_file: Path | None) -> None:
+    """Print the JSON schema of result.json."""
+    from hepatica.result import result_json_schema_text
+
+    text = result_json_schema_text()
+    if out_file:
+        write_text_atomic(out_file, text)
+    else:
+        click.echo(text, nl=False)
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+def _parse_inputs(inputs: tuple[str, ...]):
+    """Paths, or PHASE=PATH pairs (all or none)."""
+    pairs = [item for item in inputs if "=" in item and not Path(item).exists()]
+    if not pairs:
+        return list(inputs) if len(inputs) > 1 else inputs[0]
+    if len(pairs) != len(inputs):
+        raise HepaticaInputError("Give either all inputs as PHASE=FILE or none of them.")
+    mapping = {}
+    for item in inputs:
+        name, path = _split_assignment(item, "input")
+        mapping[parse_phase(name).value] = path
+    return mapping
+
+
+def _split_assignment(item: str, what: str) -> tuple[str, str]:
+    key, sep, value = item.rpartition("=") if what == "--phase" else item.partition("=")
+    if not sep or not key or not value:
+        raise HepaticaInputError(f"{what} {item!r}: expected the form NAME=VALUE.")
+    return key, value
+
+
+def _parse_lesion(item: str, spec_type):
+    kind, _, size = item.partition(":")
+    try:
+        return spec_type(kind.strip().lower(), float(size))
+    except ValueError as exc:
+        raise HepaticaInputError(f"--lesion {item!r}: expected TYPE:DIAMETER_MM, e.g. hcc:25 ({exc}).") from exc
+
+
+@contextmanager
+def _errors_as_messages():
+    """Turn input errors into a one-line message and exit status 2 (no traceback)."""
+    try:
+        yield
+    except HepaticaInputError as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        sys.exit(2)
+
+
+@contextmanager
+def _progress(quiet: bool):
+    if quiet:
+        yield None
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description:<32}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("Starting", total=1)
+
+        def update(description: str, number: int, total: int) -> None:
+            bar.update(task, description=description, completed=number - 1, total=total)
+
+        yield update
+        bar.update(task, description="Done", completed=bar.tasks[task].total)
+
+
+def _done(outputs) -> None:
+    console.print(f"Report: {outputs.report_html}\nResult: {outputs.result_json}")

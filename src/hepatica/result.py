@@ -1,0 +1,155 @@
+"""`StudyResult`: the one typed result that every pipeline stage fills, with its JSON schema and provenance.
+
+The schema is exported to ``schemas/study_result.schema.json`` (``hepatica schema``); a test keeps the file in
+step with the models. Stages not run are absent from a result, never filled with placeholders. Results hold no
+patient identifiers (names, IDs, birth dates); inputs are identified by DICOM UIDs or file checksums.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hepatica import __version__
+from hepatica.io.atomic import write_text_atomic
+
+SCHEMA_VERSION = "1.0"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class InputIdentifier(_Model):
+    """An input series: DICOM SeriesInstanceUID, or 'sha256:<hex>' of an image file."""
+
+    series_id: str = Field(description="Study-local series id, e.g. 'S1'.")
+    identifier: str
+    kind: Literal["dicom-series", "image-file"]
+
+
+class ModelInfo(_Model):
+    """A model used by a stage, identified by name and the SHA-256 of its weights."""
+
+    name: str
+    version: str
+    sha256: str
+
+
+class Provenance(_Model):
+    """What produced the result: software, parameters, inputs and models."""
+
+    hepatica_version: str = __version__
+    created_utc: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    python_version: str = Field(default_factory=platform.python_version)
+    platform: str = Field(default_factory=platform.platform)
+    command: str = Field(description="The API call or CLI command that ran, e.g. 'analyze'.")
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    inputs: list[InputIdentifier] = Field(default_factory=list)
+    models: list[ModelInfo] = Field(default_factory=list, description="Empty while no stage uses a model.")
+
+
+class Geometry(_Model):
+    """The voxel grid of a series in the DICOM patient frame (LPS)."""
+
+    size: tuple[int, int, int] = Field(description="Voxels along (columns, rows, slices).")
+    spacing_mm: tuple[float, float, float]
+    origin_mm: tuple[float, float, float] = Field(description="LPS position of the first voxel's centre.")
+    direction: tuple[float, ...] = Field(description="Row-major 3x3 direction cosines (columns are index axes).")
+    orientation: str = Field(description="Where increasing column, row and slice indices point, e.g. 'LPS'.")
+    extent_mm: tuple[float, float, float]
+
+
+class PhaseAssignment(_Model):
+    """The contrast phase of a series and how it was decided."""
+
+    phase: Literal["pre_contrast", "arterial", "portal_venous", "delayed", "unknown"]
+    source: Literal["user", "bolus-timing", "description", "file-name", "acquisition-order", "none"]
+    evidence: str
+    confidence: float = Field(ge=0, le=1)
+
+
+class IntensitySummary(_Model):
+    """Voxel values of a series (HU for CT)."""
+
+    minimum: float
+    maximum: float
+    p01: float
+    p50: float
+    p99: float
+
+
+class SeriesSummary(_Model):
+    """One series of the study inventory."""
+
+    id: str
+    name: str = Field(description="Identifier-free description: series number and description.")
+    modality: str
+    phase: PhaseAssignment
+    used_for_phase: bool = Field(description="Whether this series is the one analysed for its phase.")
+    geometry: Geometry
+    intensity: IntensitySummary
+    slice_thickness_mm: float | None = None
+    n_files: int | None = None
+
+
+class StudyInventory(_Model):
+    """What the study holds."""
+
+    source: Literal["dicom", "files"]
+    study_uid: str | None = None
+    series: list[SeriesSummary]
+    phases_present: list[str]
+    phases_missing: list[str]
+    skipped_files: int = 0
+    dicom_seg_files: int = 0
+
+
+class KeyImage(_Model):
+    """A rendered image of one series: plane, slice, window and the PNG's path relative to the result."""
+
+    series_id: str
+    phase: str
+    plane: Literal["axial", "coronal", "sagittal"]
+    slice_index: int
+    position_mm: float = Field(description="LPS coordinate of the slice along its normal axis.")
+    window_center: float
+    window_width: float
+    file: str
+
+
+class StudyResult(_Model):
+    """Everything Hepatica computed for one study."""
+
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    provenance: Provenance
+    study: StudyInventory
+    key_images: list[KeyImage] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+    def write_json(self, path: Path | str) -> Path:
+        """Write the result as indented JSON, atomically."""
+        return write_text_atomic(path, self.model_dump_json(indent=2) + "\n")
+
+    @classmethod
+    def read_json(cls, path: Path | str) -> StudyResult:
+        """Read and validate a result written by :meth:`write_json`."""
+        return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
+
+
+def result_json_schema() -> dict:
+    """The JSON schema (draft 2020-12) of `StudyResult`."""
+    schema = StudyResult.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"https://hepatica.dev/schemas/study_result/{SCHEMA_VERSION}.json"
+    return schema
+
+
+def result_json_schema_text() -> str:
+    """The schema as the text stored in ``schemas/study_result.schema.json``."""
+    return json.dumps(result_json_schema(), indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,54 @@
+"""Shared fixtures: the real test data in ../shared/data (skipped when absent) and small phantom studies."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from hepatica.phantom import LesionSpec, LesionType, make_phantom_study
+from hepatica.phantom.write import write_phantom_study
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("HEPATICA_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def shared(relative: str) -> Path:
+    """A path in ../shared/data, or skip the test with the reason."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"real test data not available: {path} (see ../shared/data/README.md)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def ircad_masks(tmp_path_factory) -> Path:
+    """IRCAD patient 1's MASKS_DICOM.zip extracted into a temporary folder (never into the repository)."""
+    archive = shared("ircad/3Dircadb1.1/MASKS_DICOM.zip")
+    target = tmp_path_factory.mktemp("ircad_masks")
+    with zipfile.ZipFile(archive) as z:
+        z.extractall(target, members=[n for n in z.namelist() if n.startswith(("MASKS_DICOM/liver/",
+                                                                                "MASKS_DICOM/livertumor01/"))])
+    return target / "MASKS_DICOM"
+
+
+@pytest.fixture(scope="session")
+def small_phantom():
+    """A coarse phantom (2 x 2 x 3 mm voxels) with three lesions: quick to make, for I/O tests."""
+    return make_phantom_study(
+        seed=7, spacing_mm=(2.0, 2.0, 3.0),
+        lesions=[LesionSpec(LesionType.HCC, 30), LesionSpec(LesionType.CYST, 20), LesionSpec(LesionType.FNH, 24)])
+
+
+@pytest.fixture(scope="session")
+def small_phantom_files(small_phantom, tmp_path_factory):
+    """The coarse phantom written as NIfTI, DICOM and truth."""
+    return write_phantom_study(small_phantom, tmp_path_factory.mktemp("phantom"))
+
+
+@pytest.fixture(scope="session")
+def standard_phantom():
+    """The demo's phantom (seed 0, default lesions and resolution)."""
+    return make_phantom_study(seed=0)
