@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from hepatica import __version__
@@ -129,7 +130,7 @@ def _errors_as_messages():
     try:
         yield
     except HepaticaInputError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
 
 
@@ -151,4 +152,4 @@ def _progress(quiet: bool):
 
 
 def _done(outputs) -> None:
-    console.print(f"Report: {outputs.report_html}\nResult: {outputs.result_json}")
+    console.print(f"Report: {outputs.report_html}\nResult: {outputs.result_json}", soft_wrap=True, highlight=False)

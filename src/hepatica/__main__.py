@@ -1,0 +1,5 @@
+"""``python -m hepatica`` runs the command line."""
+
+from hepatica.cli import main
+
+main()
