@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pydicom
 import pytest
@@ -44,3 +46,10 @@ def test_dicom_seg_round_trip_on_phantom_series(small_phantom, small_phantom_fil
 def test_dicom_seg_needs_a_dicom_source(small_phantom, tmp_path):
     with pytest.raises(HepaticaInputError, match="must reference DICOM source images"):
         write_dicom_seg({"liver": small_phantom.liver}, small_phantom.phases[Phase.PORTAL_VENOUS], tmp_path / "s.dcm")
+
+
+def test_atomic_writes_get_the_usual_file_permissions(tmp_path):
+    umask = os.umask(0)
+    os.umask(umask)
+    path = write_image(Volume(np.zeros((2, 2, 2), np.int16), (1, 1, 1), (0, 0, 0)), tmp_path / "b.nii.gz")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
