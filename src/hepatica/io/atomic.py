@@ -11,6 +11,7 @@ from pathlib import Path
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
+
 @contextmanager
 def atomic_path(target: Path | str) -> Iterator[Path]:
     """Yield a temporary path beside ``target`` (same extension); move it onto ``target`` only on success."""

@@ -363,8 +363,9 @@ def _read_rescaled_pixels(path: Path, series_name: str) -> tuple[np.ndarray, boo
             "Export the file again; for compressed files check that pylibjpeg's decoders are installed.") from exc
     slope = float(ds.get("RescaleSlope", 1) or 1)
     intercept = float(ds.get("RescaleIntercept", 0) or 0)
-    values = raw.astype(np.float64) * slope + intercept
-    return values, slope.is_integer() and intercept.is_integer()
+    if slope.is_integer() and intercept.is_integer():  # CT: stay in integers, no float copy of the slice
+        return raw.astype(np.int32) * int(slope) + int(intercept), True
+    return raw.astype(np.float32) * np.float32(slope) + np.float32(intercept), False
 
 
 def describe_series(series: DicomSeries) -> str:

@@ -67,11 +67,11 @@ _ALIASES = {
 _DESCRIPTION_PATTERNS: tuple[tuple[re.Pattern[str], Phase], ...] = tuple(
     (re.compile(p, re.IGNORECASE), phase)
     for p, phase in (
-        (r"\b(non[\s_-]?contrast|pre[\s_-]?contrast|precontrast|unenhanced|non[\s_-]?enhanced|native?|nativ|plain|"
+        (r"\b(non[\s_-]?contrast|pre[\s_-]?contrast|precontrast|unenhanced|non[\s_-]?enhanced|native?|plain|"
          r"sans[\s_-]?injection|sin[\s_-]?contraste|w/?o|without)\b", Phase.PRE_CONTRAST),
         (r"\b(late[\s_-]?arterial|early[\s_-]?arterial|arterial|arteriell|art[ée]riel(le)?|hap|lap|art)\b",
          Phase.ARTERIAL),
-        (r"\b(portal[\s_-]?ven\w*|portal|portale?|portalven\w*|pv|pvp|venous|ven[öo]s|veineux|venosa|70\s?s)\b",
+        (r"\b(portal[\s_-]?ven\w*|portale?|pvp?|venous|ven[öo]s|veineux|venosa|70\s?s)\b",
          Phase.PORTAL_VENOUS),
         (r"\b(delayed?|equilibrium|late|sp[äa]t\w*|tardif|tard[ií]a|transitional|[2-5]\s?min)\b", Phase.DELAYED),
         (r"\b(pre)\b", Phase.PRE_CONTRAST),

@@ -121,8 +121,9 @@ def make_phantom_study(
     volume_ml = float(liver_volume_ml) if liver_volume_ml else float(rng.uniform(1250, 1750))
     shape = tuple(int(round(f / s)) for f, s in zip(field_of_view_mm[::-1], spacing_mm[::-1], strict=True))
     body_centre = np.array([0.0, 0.0, -150.0])
-    origin = tuple(body_centre - np.asarray(field_of_view_mm) / 2 + np.asarray(spacing_mm) / 2)
-    origin = (origin[0], origin[1], body_centre[2] - 0.55 * field_of_view_mm[2])  # more room above the dome
+    # Centred in-plane; along z the body centre sits at 55 % of the field of view, leaving room above the dome.
+    origin = tuple(body_centre - np.array([0.5, 0.5, 0.55]) * field_of_view_mm
+                   + np.array([spacing_mm[0], spacing_mm[1], 0.0]) / 2)
     grid = Grid(shape=shape, spacing=tuple(spacing_mm), origin=origin)
     anatomy = build_anatomy(grid, body_centre, volume_ml, rng)
 
