@@ -63,3 +63,11 @@ class GridMismatchError(HepaticaInputError):
 
 class PhaseError(HepaticaInputError):
     """A contrast phase name or a phase assignment cannot be used."""
+
+
+class SegmentationInputError(HepaticaInputError):
+    """The image cannot be segmented as it is (not CT, no body in the field of view, no liver found)."""
+
+
+class BackendUnavailableError(HepaticaError):
+    """A segmentation backend was asked for but is not installed, or its model weights are missing."""

@@ -1,0 +1,339 @@
+"""The bundled backend: pyliverlesionseg's CT/MR liver and lesion U-Nets, converted to ONNX, on ONNX Runtime.
+
+Preprocessing follows how the networks were trained (Tang et al., EJNMMI 2020; pyliverlesionseg 0.3 docs):
+
+* liver: crop to the body (at most 489 x 408 x 408 mm, x y z), resample to 1.5 mm, 3x3x3 median filter,
+  resample to 3 mm, clip HU/1000 to [-0.2, 0.2] and scale to [-0.5, 0.5], place the crop in the centre of one
+  189 x 162 x 162 window padded with 0, whose central 163 x 136 x 136 voxels the network labels;
+* lesions: normalise the same way, resample to 1 x 1 x 3 mm, set everything outside the liver mask dilated by
+  two voxels to -0.5, crop to that region and label it in 92 x 84 x 42 tiles, each seen through a
+  180 x 172 x 86 window padded with 0.
+
+Arrays here are indexed (x, y, z) on the volume reoriented to LPS; the networks want x towards the patient's
+right and y anterior, so x and y are reversed just before inference.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+from scipy import ndimage
+
+from hepatica.errors import BackendUnavailableError, SegmentationInputError
+from hepatica.io.volume import Volume, resample_to_grid
+from hepatica.segment.grid import CentredAxis, centred_back, resample_centred
+from hepatica.segment.postprocess import clean_liver, clean_lesions
+from hepatica.segment.types import ModelCard, Segmentation
+
+MODELS = resources.files("hepatica.segment") / "models"
+BODY_THRESHOLD_HU = -150.0
+AIR_THRESHOLD_HU = -600.0
+LUNG_MIN_ML = 300.0
+LIVER_DOME_MARGIN_MM = 70.0
+LIVER_MAX_BOX_MM = (489.0, 408.0, 408.0)
+MEDIAN_SPACING_MM = 1.5
+PROBABILITY_THRESHOLD = 0.5
+MIN_LIVER_SCAN_MM = 150.0
+
+
+@dataclass(frozen=True)
+class OnnxUNet:
+    """One converted U-Net: its ONNX file and the window geometry stored in its metadata."""
+
+    path: Path
+    name: str
+    voxel_size_mm: tuple[float, float, float]
+    input_size: tuple[int, int, int]
+    output_size: tuple[int, int, int]
+    size_step: int  # windows may grow by multiples of this (the deepest pooling factor)
+    sha256: str
+    _sessions: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def load(cls, file_name: str) -> OnnxUNet:
+        """The bundled model ``file_name`` with the geometry recorded in models.json by the converter."""
+        path = Path(str(MODELS / file_name))
+        if not path.exists():
+            raise BackendUnavailableError(f"bundled model {path} is missing; reinstall hepatica")
+        meta = json.loads((path.parent / "models.json").read_text())[file_name]
+        sums = dict(line.split()[::-1] for line in (path.parent / "SHA256SUMS").read_text().splitlines())
+        return cls(path, meta["name"], tuple(meta["voxel_size_mm"]), tuple(meta["input_size"]),
+                   tuple(meta["output_size"]), int(meta["size_step"]), sums[file_name])
+
+    @property
+    def margin(self) -> tuple[int, int, int]:
+        """Context voxels on each side of the labelled block."""
+        return tuple((i - o) // 2 for i, o in zip(self.input_size, self.output_size))
+
+    def session(self, input_size: tuple[int, int, int]):
+        """An ONNX Runtime session for windows of ``input_size`` (x, y, z); fixing the size lets it plan memory."""
+        if input_size not in self._sessions:
+            import onnxruntime as ort
+
+            options = ort.SessionOptions()
+            # The windows are large (5 M voxels x 80 channels); without the arena ONNX Runtime frees each
+            # activation when done, which keeps the liver network under 3 GB.
+            options.enable_cpu_mem_arena = False
+            options.enable_mem_pattern = False
+            for axis, size in zip("xyz", input_size):
+                options.add_free_dimension_override_by_name(axis, size)
+            threads = os.environ.get("HEPATICA_THREADS")
+            if threads:
+                options.intra_op_num_threads = int(threads)
+            available = ort.get_available_providers()
+            providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
+            self._sessions.clear()  # one window size at a time: sessions hold their weights
+            self._sessions[input_size] = ort.InferenceSession(str(self.path), options, providers=providers)
+        return self._sessions[input_size]
+
+    def axis_block(self, wanted: int, axis: int) -> int:
+        """The smallest output length >= ``wanted`` the network accepts on ``axis`` (trained + k * step)."""
+        trained = self.output_size[axis]
+        return trained + max(0, math.ceil((wanted - trained) / self.size_step)) * self.size_step
+
+    def blocks_for(self, shape: tuple[int, ...], max_growth: float = 1.25) -> tuple[int, ...]:
+        """Output block that tiles ``shape`` with few blocks while staying within ``max_growth`` of the trained
+        block on each axis, so instance normalisation sees windows much like those in training."""
+        block = []
+        for axis, (n, trained) in enumerate(zip(shape, self.output_size)):
+            count = max(1, round(n / trained))
+            while self.axis_block(math.ceil(n / count), axis) > max_growth * trained:
+                count += 1
+            block.append(self.axis_block(math.ceil(n / count), axis))
+        return tuple(block)
+
+    def run(self, window: np.ndarray) -> np.ndarray:
+        """Probabilities for one input window (output = window minus 2 x margin), indexed (x, y, z) in RAS."""
+        session = self.session(window.shape)
+        return session.run(None, {"image": window[None, None].astype(np.float32, copy=False)})[0][0, 0]
+
+    def card(self) -> ModelCard:
+        return ModelCard(name=f"pyliverlesionseg-{self.name}-unet", file=self.path.name, sha256=self.sha256,
+                         source="pyliverlesionseg 0.3 (Apache-2.0), converted to ONNX by tools/convert_pyliverlesionseg.py")
+
+
+def normalise_ct(hu: np.ndarray) -> np.ndarray:
+    """HU -> [-0.5, 0.5]: clip to [-200, 200] HU, as in training."""
+    return (np.clip(hu.astype(np.float32) / 1000.0, -0.2, 0.2) * 2.5).astype(np.float32)
+
+
+def to_network(array: np.ndarray) -> np.ndarray:
+    """(x, y, z) in LPS -> (x, y, z) in RAS (reverse x and y); its own inverse."""
+    return np.ascontiguousarray(array[::-1, ::-1, :])
+
+
+def body_box(hu: np.ndarray, spacing: tuple[float, float, float]) -> tuple[slice, slice, slice]:
+    """The box around the body (largest component above -150 HU), cut to the liver network's 489 x 408 x 408 mm.
+
+    When the scan is longer than 408 mm the box keeps the 408 mm below a point 70 mm above the lung bases
+    (the liver dome lies just above them), or the top 408 mm when no lungs are in the field of view.
+    """
+    step = max(1, int(round(2.0 / spacing[0])))
+    coarse = hu[::step, ::step, :]
+    tissue = ndimage.binary_erosion(coarse > BODY_THRESHOLD_HU)
+    labels, count = ndimage.label(tissue)
+    if count == 0:
+        raise SegmentationInputError(
+            "no body found in the image (nothing above -150 HU); the bundled models need a CT in HU")
+    largest = int(np.argmax(np.bincount(labels.ravel())[1:])) + 1
+    box = ndimage.find_objects((labels == largest).astype(np.uint8))[0]
+    xy = [slice(s.start * step, min(n, s.stop * step)) for s, n in zip(box[:2], hu.shape[:2])]
+    z = _liver_z_range(hu[xy[0], xy[1], :], spacing)
+    limited = []
+    for s, size_mm, voxel in zip(xy, LIVER_MAX_BOX_MM[:2], spacing[:2]):
+        excess = (s.stop - s.start) - int(size_mm / voxel)
+        limited.append(slice(s.start + max(0, excess) // 2, s.stop - max(0, excess) + max(0, excess) // 2))
+    return limited[0], limited[1], z
+
+
+def _liver_z_range(hu_body: np.ndarray, spacing) -> slice:
+    n = hu_body.shape[2]
+    window = int(LIVER_MAX_BOX_MM[2] / spacing[2])
+    if n <= window:
+        return slice(0, n)
+    air = hu_body < AIR_THRESHOLD_HU
+    labels, count = ndimage.label(air)
+    border = np.unique(np.concatenate([labels[[0, -1]].ravel(), labels[:, [0, -1]].ravel()]))
+    sizes = np.bincount(labels.ravel()) * float(np.prod(spacing)) / 1000.0
+    lungs = [i for i in range(1, count + 1) if i not in set(border) and sizes[i] >= LUNG_MIN_ML]
+    if not lungs:
+        return slice(n - window, n)
+    lung_bottom = min(ndimage.find_objects(labels)[i - 1][2].start for i in lungs)
+    top = min(n, lung_bottom + int(LIVER_DOME_MARGIN_MM / spacing[2]))
+    bottom = max(0, top - window)
+    return slice(bottom, max(top, bottom + min(window, n)))
+
+
+class BundledBackend:
+    """Liver and lesion masks from the bundled ONNX U-Nets (CPU, or CUDA when onnxruntime-gpu is present)."""
+
+    name = "bundled"
+
+    def __init__(self) -> None:
+        self.liver_net = OnnxUNet.load("liver_unet.onnx")
+        self.lesion_net = OnnxUNet.load("lesion_unet.onnx")
+
+    def segment(self, image: Volume, liver: Volume | None = None, lesions: bool = True) -> Segmentation:
+        """Liver (unless given) and lesion masks on ``image``'s grid. ``image`` must be CT in HU."""
+        if str(image.metadata.get("modality", "CT")).upper() not in ("CT", ""):
+            raise SegmentationInputError(
+                f"the bundled backend segments CT; this series is {image.metadata.get('modality')}")
+        lps = Volume.from_sitk(sitk.DICOMOrient(image.to_sitk(), "LPS"))
+        hu = lps.array.transpose(2, 1, 0)
+        models = []
+        if liver is None:
+            liver_xyz = self.liver_mask(hu, lps.spacing)
+            models.append(self.liver_net.card())
+        else:
+            liver_lps = resample_to_grid(liver, lps, "nearest")
+            liver_xyz = liver_lps.array.transpose(2, 1, 0) > 0
+        if not liver_xyz.any():
+            raise SegmentationInputError("no liver found in the image; check that the scan covers the upper abdomen")
+        lesion_xyz = np.zeros_like(liver_xyz)
+        if lesions:
+            lesion_xyz = self.lesion_mask(hu, liver_xyz, lps.spacing)
+            models.append(self.lesion_net.card())
+
+        def back(mask_xyz: np.ndarray, name: str) -> Volume:
+            on_lps = lps.with_array(np.ascontiguousarray(mask_xyz.transpose(2, 1, 0)).astype(np.uint8))
+            result = resample_to_grid(on_lps, image, "nearest")
+            return result.with_array(result.array.astype(np.uint8), content=name)
+
+        return Segmentation(liver=back(liver_xyz, "liver"), lesions=back(lesion_xyz, "liver lesions"),
+                            backend=self.name, models=tuple(models))
+
+    def liver_mask(self, hu: np.ndarray, spacing: tuple[float, float, float]) -> np.ndarray:
+        """Boolean liver mask (x, y, z) on the LPS array ``hu``."""
+        box = body_box(hu, spacing)
+        crop = hu[box]
+        fine = (MEDIAN_SPACING_MM,) * 3
+        target = self.liver_net.voxel_size_mm
+        smoothed = ndimage.median_filter(resample_centred(crop, spacing, fine), size=3)
+        coarse = resample_centred(smoothed, fine, target)
+        probability = to_network(self._run_centred(to_network(_extend_short_scan(normalise_ct(coarse)))))
+        probability = probability[:, :, _extension(coarse.shape[2])[0]:][:, :, :coarse.shape[2]]
+        # back to the crop's voxels: 3 mm -> 1.5 mm -> original (the grids share their centre)
+        mid_shape = tuple(CentredAxis(n, s, MEDIAN_SPACING_MM).new_size for n, s in zip(crop.shape, spacing))
+        on_fine = centred_back(probability, mid_shape, fine, target)
+        on_crop = centred_back(on_fine, crop.shape, spacing, fine)
+        mask = np.zeros(hu.shape, dtype=bool)
+        mask[box] = on_crop > PROBABILITY_THRESHOLD
+        return clean_liver(mask)
+
+    def _run_centred(self, image: np.ndarray) -> np.ndarray:
+        """Run the liver network with ``image`` (x, y, z, RAS) centred in its window; probabilities on ``image``."""
+        net = self.liver_net
+        window = np.zeros(net.input_size, dtype=np.float32)
+        source, target = [], []
+        for n, d in zip(image.shape, net.input_size):
+            if n > d:
+                raise SegmentationInputError(f"body crop of {n} voxels exceeds the liver window of {d}")
+            start = d // 2 - math.ceil((n - 1) / 2)  # the image's centre voxel sits at the window's centre
+            source.append(slice(0, n))
+            target.append(slice(start, start + n))
+        window[tuple(target)] = image
+        output = net.run(window)
+        result = np.zeros(image.shape, dtype=np.float32)
+        placed = []
+        for t, m, o in zip(target, net.margin, output.shape):
+            lo, hi = max(t.start, m), min(t.stop, m + o)
+            placed.append((slice(lo - t.start, hi - t.start), slice(lo - m, hi - m)))
+        result[tuple(p[0] for p in placed)] = output[tuple(p[1] for p in placed)]
+        return result
+
+    def lesion_mask(self, hu: np.ndarray, liver: np.ndarray, spacing: tuple[float, float, float]) -> np.ndarray:
+        """Boolean lesion mask (x, y, z) inside ``liver`` on the LPS array ``hu``."""
+        target = self.lesion_net.voxel_size_mm
+        box = _padded_box(liver, spacing, margin_mm=12.0)
+        image = resample_centred(normalise_ct(hu[box]), spacing, target)
+        liver_small = resample_centred(liver[box].astype(np.float32), spacing, target) > 0.5
+        region = ndimage.binary_dilation(
+            liver_small, ndimage.iterate_structure(ndimage.generate_binary_structure(3, 2), 2))
+        image = np.where(region, image, -0.5).astype(np.float32)
+        inner = ndimage.find_objects(region.astype(np.uint8))[0]
+        probability = np.zeros(image.shape, dtype=np.float32)
+        probability[inner] = to_network(self._run_tiled(to_network(image[inner]), to_network(liver_small[inner])))
+        on_crop = centred_back(probability, hu[box].shape, spacing, target)
+        mask = np.zeros(hu.shape, dtype=bool)
+        mask[box] = on_crop > PROBABILITY_THRESHOLD
+        return clean_lesions(mask, liver)
+
+    def _run_tiled(self, image: np.ndarray, liver: np.ndarray) -> np.ndarray:
+        """Label ``image`` block by block; blocks without liver are skipped (their output would be masked)."""
+        net = self.lesion_net
+        result = np.zeros(image.shape, dtype=np.float32)
+        block = net.blocks_for(image.shape)
+        input_size = tuple(b + 2 * m for b, m in zip(block, net.margin))
+        starts = [_tile_starts(n, o) for n, o in zip(image.shape, block)]
+        padded = np.pad(image, [(m, m + o) for m, o in zip(net.margin, block)])
+        for sx in starts[0]:
+            for sy in starts[1]:
+                for sz in starts[2]:
+                    start = (sx, sy, sz)
+                    region = tuple(slice(max(0, s), max(0, s + o)) for s, o in zip(start, block))
+                    if not liver[region].any():
+                        continue
+                    output = net.run(_window(padded, start, input_size))
+                    keep = tuple(slice(max(0, s), min(n, s + o)) for s, n, o in zip(start, image.shape, block))
+                    local = tuple(slice(k.start - s, k.stop - s) for k, s in zip(keep, start))
+                    result[keep] = output[local]
+        return result
+
+
+def _extension(slices: int) -> tuple[int, int]:
+    """Slices to add (below, above) so that a short scan spans MIN_LIVER_SCAN_MM at the network's 3 mm."""
+    missing = max(0, math.ceil(MIN_LIVER_SCAN_MM / 3.0) - slices)
+    return missing // 2, missing - missing // 2
+
+
+def _extend_short_scan(image: np.ndarray) -> np.ndarray:
+    """Repeat the end slices of a scan shorter than MIN_LIVER_SCAN_MM (e.g. a 40 mm slab).
+
+    The liver network was trained on scans covering the whole liver; a thin slab in the middle of its zero-padded
+    window looks like nothing it has seen and is under-segmented. Repeating the first and last slices gives it
+    anatomy that continues through the slab's ends, as a liver does."""
+    below, above = _extension(image.shape[2])
+    if not below and not above:
+        return image
+    return np.pad(image, ((0, 0), (0, 0), (below, above)), mode="edge")
+
+
+def _tile_starts(n: int, size: int) -> list[int]:
+    """Output block starts covering 0..n; a short axis gets one block centred on it."""
+    if n <= size:
+        return [(n - size) // 2]
+    starts = list(range(0, n - size + 1, size))
+    if starts[-1] + size < n:
+        starts.append(n - size)
+    return starts
+
+
+def _window(padded: np.ndarray, start, input_size) -> np.ndarray:
+    """The input window whose labelled block starts at image index ``start``.
+
+    ``padded`` is the image with the network's margin of zeros before each axis, so the window starts at
+    ``start`` in padded coordinates; a negative start (a block wider than the image) reads more zeros.
+    """
+    window = np.zeros(input_size, dtype=np.float32)
+    src, dst = [], []
+    for lo, d, n in zip(start, input_size, padded.shape):
+        a, b = max(0, lo), min(n, lo + d)
+        src.append(slice(a, b))
+        dst.append(slice(a - lo, b - lo))
+    window[tuple(dst)] = padded[tuple(src)]
+    return window
+
+
+def _padded_box(mask: np.ndarray, spacing, margin_mm: float) -> tuple[slice, slice, slice]:
+    box = ndimage.find_objects(mask.astype(np.uint8))[0]
+    return tuple(
+        slice(max(0, s.start - int(math.ceil(margin_mm / v))), min(n, s.stop + int(math.ceil(margin_mm / v))))
+        for s, v, n in zip(box, spacing, mask.shape)
+    )
