@@ -31,22 +31,59 @@ def test_demo_writes_a_valid_result_and_a_self_contained_report(demo_dir):
     assert result["study"]["phases_missing"] == []
     assert [s["phase"]["source"] for s in result["study"]["series"]] == ["description"] + ["bolus-timing"] * 3
     assert len(result["key_images"]) == 8
+    assert all(k["overlays"] == ["liver", "lesions"] for k in result["key_images"])
     assert result["provenance"]["inputs"][0]["kind"] == "dicom-series"
     html = (demo_dir / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 8
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", html), "the report must not load anything from outside"
-    for absent in ("LI-RADS", "Lesion table", "Radiomics"):  # stages not built yet are absent, not faked
+    assert "Liver and lesions" in html and "Longest axial diameter (mm)" in html
+    for absent in ("LI-RADS", "Radiomics"):  # stages not built yet are absent, not faked
         assert absent not in html
     assert "Phantom^Hepatica" not in html and "HEPATICA-PHANTOM" not in json.dumps(result)  # no patient identifiers
+
+
+def test_demo_segments_the_phantom_liver_and_lesions(demo_dir):
+    """Synthetic data: the phantom's truth is exact, but it is not anatomy the models were trained on."""
+    result = json.loads((demo_dir / "result.json").read_text())
+    truth = json.loads((demo_dir / "phantom" / "truth" / "truth.json").read_text())
+    seg = result["segmentation"]
+    assert seg["series_id"] == "S3" and seg["backend"] == "bundled"
+    assert seg["liver_volume_ml"] == pytest.approx(truth["liver_volume_ml"], rel=0.1)  # measured +7 %
+    assert seg["lesion_count"] >= 5
+    assert [m["name"] for m in result["provenance"]["models"]] == ["pyliverlesionseg-liver-unet",
+                                                                    "pyliverlesionseg-lesion-unet"]
+    for path in seg["files"].values():
+        assert (demo_dir / path).is_file()
+    from hepatica.io import load_dicom_series, read_dicom_seg, scan_dicom_folder
+
+    pv = load_dicom_series(scan_dicom_folder(demo_dir / "phantom" / "dicom" / "3_portal_venous").series[0])
+    segments = read_dicom_seg(demo_dir / seg["files"]["dicom_seg"], reference=pv)
+    assert "liver" in segments and len(segments) == 1 + seg["lesion_count"]
+
+
+def test_segment_command_writes_masks_json_and_dicom_seg(small_phantom, small_phantom_files, tmp_path):
+    out = tmp_path / "seg"
+    run = _hepatica("segment", str(small_phantom_files.dicom / "3_portal_venous"), "--out", str(out), "--quiet")
+    assert "Liver" in run.stderr and "lesion(s)" in run.stderr
+    result = json.loads((out / "segmentation.json").read_text())
+    assert set(result["segmentation"]["files"]) == {"liver", "lesions", "dicom_seg"}
+    from hepatica.evaluate import overlap_metrics
+    from hepatica.io import read_image
+
+    liver = read_image(out / "liver.nii.gz")
+    assert overlap_metrics(liver, small_phantom.liver).dice > 0.85
+    lesions = read_image(out / "lesions.nii.gz")
+    assert int(lesions.array.max()) == result["segmentation"]["lesion_count"] == len(result["segmentation"]["lesions"])
 
 
 def test_analyze_per_phase_nifti_files(demo_dir, tmp_path):
     nifti = demo_dir / "phantom" / "nifti"
     out = tmp_path / "out"
     _hepatica("analyze", f"arterial={nifti / 'arterial.nii.gz'}", f"pv={nifti / 'portal_venous.nii.gz'}",
-              "--out", str(out), "--quiet")
+              "--out", str(out), "--quiet", "--no-segment")
     result = json.loads((out / "result.json").read_text())
     jsonschema.validate(result, SCHEMA)
+    assert result["segmentation"] is None and not (out / "segmentation").exists()
     assert result["study"]["phases_present"] == ["arterial", "portal_venous"]
     assert result["study"]["phases_missing"] == ["pre_contrast", "delayed"]
     assert all(s["phase"]["source"] == "user" for s in result["study"]["series"])
@@ -56,7 +93,7 @@ def test_analyze_per_phase_nifti_files(demo_dir, tmp_path):
 def test_analyze_with_phase_override_on_dicom(demo_dir, tmp_path):
     out = tmp_path / "out"
     _hepatica("analyze", str(demo_dir / "phantom" / "dicom" / "4_delayed"), "--phase", "S1=pv",
-              "--out", str(out), "--quiet")
+              "--out", str(out), "--quiet", "--no-segment")
     [series] = json.loads((out / "result.json").read_text())["study"]["series"]
     assert series["phase"] == {"phase": "portal_venous", "source": "user", "evidence": "set by the user ('S1')",
                                "confidence": 1.0}

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from hepatica import __version__
-from hepatica.errors import HepaticaInputError
+from hepatica.errors import BackendUnavailableError, HepaticaInputError
 from hepatica.io.atomic import write_text_atomic
 from hepatica.io.phase import parse_phase
 
@@ -46,11 +46,15 @@ def demo(out_dir: Path, seed: int, quiet: bool) -> None:
 @click.option("--phase", "phase_overrides", multiple=True, metavar="SERIES=PHASE",
               help="Set a series' phase: SERIES is its number, UID, description or id (S1, S2...); "
                    "PHASE is pre, arterial, portal_venous or delayed. Repeatable.")
+@click.option("--backend", default="bundled", show_default=True, type=click.Choice(["bundled", "totalsegmentator"]),
+              help="Segmentation backend.")
+@click.option("--no-segment", is_flag=True, help="Skip liver and lesion segmentation.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
-def analyze(inputs: tuple[str, ...], out_dir: Path, phase_overrides: tuple[str, ...], quiet: bool) -> None:
+def analyze(inputs: tuple[str, ...], out_dir: Path, phase_overrides: tuple[str, ...], backend: str,
+            no_segment: bool, quiet: bool) -> None:
     """Analyse a study: a DICOM folder, or image files one per phase (PHASE=FILE, e.g. arterial=art.nii.gz).
 
-    Writes OUT/result.json, OUT/report.html and OUT/images/.
+    Writes OUT/result.json, OUT/report.html, OUT/images/ and OUT/segmentation/ (liver and lesion masks).
     """
     from hepatica.pipeline import analyze as run_analyze
 
@@ -58,8 +62,32 @@ def analyze(inputs: tuple[str, ...], out_dir: Path, phase_overrides: tuple[str, 
         study_inputs = _parse_inputs(inputs)
         overrides = dict(_split_assignment(item, "--phase") for item in phase_overrides)
     with _errors_as_messages(), _progress(quiet) as progress:
-        outputs = run_analyze(study_inputs, out_dir, phases=overrides, progress=progress)
+        outputs = run_analyze(study_inputs, out_dir, phases=overrides, progress=progress,
+                              backend=None if no_segment else backend)
     _done(outputs)
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (created if needed).")
+@click.option("--backend", default="bundled", show_default=True, type=click.Choice(["bundled", "totalsegmentator"]),
+              help="bundled: the ONNX models shipped with Hepatica; totalsegmentator: an installed TotalSegmentator.")
+@click.option("--quiet", is_flag=True, help="No progress display.")
+def segment(input_path: str, out_dir: Path, backend: str, quiet: bool) -> None:
+    """Segment the liver and its lesions in a CT: a DICOM folder or an image file (NIfTI, NRRD, MHA).
+
+    Writes OUT/liver.nii.gz, OUT/lesions.nii.gz (one label per lesion), OUT/segmentation.json and, for DICOM
+    input, OUT/segmentation.dcm (DICOM SEG). The portal-venous series is used when a folder holds several.
+    """
+    from hepatica.pipeline import segment_study
+
+    with _errors_as_messages(), _progress(quiet) as progress:
+        outputs = segment_study(input_path, out_dir, backend=backend, progress=progress)
+    summary = outputs.result.segmentation
+    console.print(f"Liver {summary.liver_volume_ml:.0f} mL, {summary.lesion_count} lesion(s), "
+                  f"tumour burden {summary.tumour_burden_percent:.1f} %")
+    console.print(f"Result: {escape(str(outputs.result_json))}")
 
 
 @main.command()
@@ -126,12 +154,15 @@ def _parse_lesion(item: str, spec_type):
 
 @contextmanager
 def _errors_as_messages():
-    """Turn input errors into a one-line message and exit status 2 (no traceback)."""
+    """Turn input errors into a one-line message and exit status 2, a missing backend into exit status 3."""
     try:
         yield
     except HepaticaInputError as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
+    except BackendUnavailableError as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(3)
 
 
 @contextmanager

@@ -1,7 +1,8 @@
-"""The per-study pipeline: read the study, take its inventory, render key images, write result and report.
+"""The per-study pipeline: read the study, take its inventory, segment the liver and lesions, render key
+images with the masks outlined, write result and report.
 
-``analyze`` is what the ``hepatica analyze`` command and the demo run; later stages (segmentation, lesions,
-LI-RADS, radiomics) plug in here and add their sections to the `StudyResult`.
+``analyze`` is what the ``hepatica analyze`` command and the demo run; later stages (LI-RADS, radiomics) plug
+in here and add their sections to the `StudyResult`.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ import numpy as np
 from hepatica.io.atomic import write_bytes_atomic
 from hepatica.io.phase import Phase
 from hepatica.io.study import Study, StudyInput, StudySeries, load_study
+from hepatica.io.volume import Volume, resample_to_grid
 from hepatica.phantom import make_phantom_study
 from hepatica.phantom.write import write_phantom_study
 from hepatica.report.html import write_report
 from hepatica.report.images import render_views, volume_centre
+from hepatica.segment import segment
+from hepatica.segment.export import export_segmentation, model_infos
 from hepatica.result import (
     Geometry,
     InputIdentifier,
@@ -26,6 +30,7 @@ from hepatica.result import (
     KeyImage,
     PhaseAssignment,
     Provenance,
+    SegmentationResult,
     SeriesSummary,
     StudyInventory,
     StudyResult,
@@ -34,7 +39,8 @@ from hepatica.result import (
 #: Called with (step description, step number from 1, number of steps) as the pipeline advances.
 ProgressCallback = Callable[[str, int, int], None]
 
-ANALYZE_STEPS = ("Reading the study", "Taking the inventory", "Rendering key images", "Writing result and report")
+ANALYZE_STEPS = ("Reading the study", "Taking the inventory", "Segmenting liver and lesions", "Rendering key images",
+                 "Writing result and report")
 
 
 @dataclass(frozen=True)
@@ -52,10 +58,13 @@ def analyze(
     phases: Mapping[str, str] | None = None,
     progress: ProgressCallback | None = None,
     command: str = "analyze",
+    backend: str | None = "bundled",
 ) -> AnalysisOutputs:
-    """Analyse one study and write ``out_dir/result.json``, ``out_dir/report.html`` and ``out_dir/images/``.
+    """Analyse one study and write ``out_dir/result.json``, ``out_dir/report.html``, ``out_dir/images/`` and,
+    unless ``backend`` is None, the masks in ``out_dir/segmentation/``.
 
-    ``inputs`` and ``phases`` are as for :func:`hepatica.io.load_study`.
+    ``inputs`` and ``phases`` are as for :func:`hepatica.io.load_study`. The liver and lesions are segmented on
+    the portal-venous series (else the first CT series) with the named segmentation backend.
     """
     out_dir = Path(out_dir)
     step = _stepper(progress, ANALYZE_STEPS)
@@ -64,23 +73,65 @@ def analyze(
     step()
     inventory = study_inventory(study)
     step()
-    key_images = render_key_images(study, out_dir)
+    segmented = None
+    models = []
+    if backend is not None:
+        target = segmentation_series(study)
+        segmentation = segment(target.volume, backend=backend)
+        outputs = export_segmentation(segmentation, target.volume, out_dir / "segmentation", target.id,
+                                      relative_to=out_dir)
+        segmented = (target, segmentation, outputs)
+        models = model_infos(segmentation)
+    step()
+    key_images = render_key_images(study, out_dir, segmented)
     step()
     result = StudyResult(
         provenance=Provenance(
             command=command,
-            parameters={"phase_overrides": dict(phases or {})},
+            models=models,
+            parameters={"phase_overrides": dict(phases or {}), "segmentation_backend": backend},
             inputs=[InputIdentifier(series_id=s.id, identifier=s.input_id,
                                     kind="dicom-series" if study.source == "dicom" else "image-file")
                     for s in study.series],
         ),
         study=inventory,
+        segmentation=segmented[2].summary if segmented else None,
         key_images=key_images,
         warnings=list(study.warnings),
     )
     result_json = result.write_json(out_dir / "result.json")
     report = write_report(result, out_dir)
     return AnalysisOutputs(result=result, result_json=result_json, report_html=report)
+
+
+@dataclass(frozen=True)
+class SegmentOutputs:
+    """What ``segment_study`` wrote."""
+
+    result: SegmentationResult
+    result_json: Path
+
+
+def segment_study(inputs: StudyInput, out_dir: Path | str, backend: str = "bundled",
+                  progress: ProgressCallback | None = None) -> SegmentOutputs:
+    """Segment one study's liver and lesions; write liver.nii.gz, lesions.nii.gz (one label per lesion),
+    segmentation.dcm (DICOM SEG, DICOM input only) and segmentation.json into ``out_dir``."""
+    out_dir = Path(out_dir)
+    step = _stepper(progress, ("Reading the study", "Segmenting liver and lesions", "Writing masks"))
+    step()
+    study = load_study(inputs)
+    target = segmentation_series(study)
+    step()
+    segmentation = segment(target.volume, backend=backend)
+    step()
+    outputs = export_segmentation(segmentation, target.volume, out_dir, target.id)
+    result = SegmentationResult(
+        provenance=Provenance(
+            command="segment", parameters={"backend": backend}, models=model_infos(segmentation),
+            inputs=[InputIdentifier(series_id=target.id, identifier=target.input_id,
+                                    kind="dicom-series" if study.source == "dicom" else "image-file")]),
+        segmentation=outputs.summary)
+    return SegmentOutputs(result, result.write_json(out_dir / "segmentation.json"))
 
 
 def demo(out_dir: Path | str, seed: int = 0, progress: ProgressCallback | None = None) -> AnalysisOutputs:
@@ -133,20 +184,42 @@ def _series_summary(series: StudySeries, used: bool) -> SeriesSummary:
     )
 
 
-def render_key_images(study: Study, out_dir: Path) -> list[KeyImage]:
-    """Axial and coronal PNGs of each phase's series (and of unknown-phase series) through one common point."""
+def segmentation_series(study: Study) -> StudySeries:
+    """The series to segment: portal venous if present, else the first CT series, else the first series."""
+    by_phase = study.by_phase
+    if Phase.PORTAL_VENOUS in by_phase:
+        return by_phase[Phase.PORTAL_VENOUS]
+    ct = [s for s in study.series if str(s.volume.metadata.get("modality", "CT")).upper() == "CT"]
+    return (ct or study.series)[0]
+
+
+def render_key_images(study: Study, out_dir: Path, segmented=None) -> list[KeyImage]:
+    """Axial and coronal PNGs of each phase's series (and of unknown-phase series) through one common point.
+
+    With a segmentation, the point is the centre of the largest lesion (else of the liver) and the liver and
+    lesion outlines are drawn on every series (masks moved onto each series' grid by position)."""
     by_phase = study.by_phase
     shown = list(by_phase.values()) + [s for s in study.series if s.phase.phase is Phase.UNKNOWN]
     reference = by_phase.get(Phase.PORTAL_VENOUS) or (shown[0] if shown else study.series[0])
     centre = volume_centre(reference.volume)
+    overlays: list[tuple[str, Volume]] = []
+    if segmented is not None:
+        target, segmentation, outputs = segmented
+        lesions = outputs.measurement.lesions
+        if lesions:
+            centre = np.asarray(lesions[0].centroid_mm)
+        elif segmentation.liver.array.any():
+            centre = segmentation.liver.index_to_physical(np.argwhere(segmentation.liver.array).mean(0)[::-1])
+        overlays = [("liver", segmentation.liver), ("lesions", outputs.lesion_labels)]
     key_images = []
     for series in shown:
-        for view in render_views(series.volume, centre):
+        on_grid = [(name, resample_to_grid(mask, series.volume, "nearest")) for name, mask in overlays]
+        for view in render_views(series.volume, centre, overlays=on_grid):
             name = f"images/{series.id}_{series.phase.phase.value}_{view.plane}.png"
             write_bytes_atomic(out_dir / name, view.png)
             key_images.append(KeyImage(
-                series_id=series.id, phase=series.phase.phase.value, plane=view.plane,
-                slice_index=view.slice_index, position_mm=round(view.position_mm, 2),
+                series_id=series.id, overlays=[n for n, _ in on_grid], phase=series.phase.phase.value,
+                plane=view.plane, slice_index=view.slice_index, position_mm=round(view.position_mm, 2),
                 window_center=view.window[0], window_width=view.window[1], file=name))
     return key_images
 

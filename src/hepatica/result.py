@@ -114,6 +114,7 @@ class KeyImage(_Model):
     """A rendered image of one series: plane, slice, window and the PNG's path relative to the result."""
 
     series_id: str
+    overlays: list[str] = Field(default_factory=list, description="Mask outlines drawn: 'liver', 'lesions'.")
     phase: str
     plane: Literal["axial", "coronal", "sagittal"]
     slice_index: int
@@ -123,12 +124,38 @@ class KeyImage(_Model):
     file: str
 
 
+class LesionEntry(_Model):
+    """One lesion (connected component of the lesion mask) and its size."""
+
+    id: int = Field(description="Label in lesions.nii.gz / the DICOM SEG; 1 is the largest lesion.")
+    volume_ml: float
+    longest_axial_diameter_mm: float = Field(description="Longest diameter in an axial slice (RECIST long axis).")
+    short_axis_mm: float = Field(description="Width perpendicular to the long axis in that slice.")
+    axial_slice_z_mm: float = Field(description="LPS z of the slice holding the long axis.")
+    longest_3d_diameter_mm: float
+    centroid_mm: tuple[float, float, float] = Field(description="LPS position of the lesion's centre of mass.")
+
+
+class SegmentationSummary(_Model):
+    """Liver and lesion segmentation of one series: volumetry, lesion table and the mask files."""
+
+    series_id: str
+    backend: str
+    liver_volume_ml: float = Field(description="Liver volume, lesions included.")
+    lesion_count: int
+    lesion_volume_ml: float
+    tumour_burden_percent: float = Field(description="Lesion volume as % of liver volume.")
+    lesions: list[LesionEntry]
+    files: dict[str, str] = Field(description="Mask files relative to the result: liver, lesions, dicom_seg.")
+
+
 class StudyResult(_Model):
     """Everything Hepatica computed for one study."""
 
     schema_version: Literal["1.0"] = SCHEMA_VERSION
     provenance: Provenance
     study: StudyInventory
+    segmentation: SegmentationSummary | None = None
     key_images: list[KeyImage] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
 
@@ -140,6 +167,18 @@ class StudyResult(_Model):
     def read_json(cls, path: Path | str) -> StudyResult:
         """Read and validate a result written by :meth:`write_json`."""
         return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
+
+
+class SegmentationResult(_Model):
+    """What ``hepatica segment`` writes to segmentation.json."""
+
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    provenance: Provenance
+    segmentation: SegmentationSummary
+
+    def write_json(self, path: Path | str) -> Path:
+        """Write as indented JSON, atomically."""
+        return write_text_atomic(path, self.model_dump_json(indent=2) + "\n")
 
 
 def result_json_schema() -> dict:
