@@ -162,15 +162,21 @@ class GraphBuilder:
         self.shapes[out] = shape
         return out
 
-    def conv(self, x: str, kernel: tuple[int, int, int], features: int, padding: str) -> str:
+    def conv(self, x: str | list[str], kernel: tuple[int, int, int], features: int, padding: str) -> str:
+        """One Keras Conv3D layer. ``x`` may be a list of tensors that Keras concatenated along channels: each
+        part then gets its slice of the kernel and the results are added, which is the same convolution
+        without materialising the concatenation."""
+        parts = [x] if isinstance(x, str) else x
         self.conv_index += 1
         layer = f"conv3d_{self.conv_index}"
         group = self.weights[layer][layer]
         w = np.asarray(group["kernel:0"], dtype=np.float32)
         b = np.asarray(group["bias:0"], dtype=np.float32)
-        c, *spatial = self.shapes[x]
-        if w.shape != (*kernel, c, features):
-            raise ValueError(f"{layer}: HDF5 kernel {w.shape} but the architecture expects {(*kernel, c, features)}")
+        channels = [self.shapes[p][0] for p in parts]
+        spatial = self.shapes[parts[0]][1:]
+        if w.shape != (*kernel, sum(channels), features):
+            raise ValueError(f"{layer}: HDF5 kernel {w.shape} but the architecture expects "
+                             f"{(*kernel, sum(channels), features)}")
         self.used_layers.add(layer)
         w_onnx = np.ascontiguousarray(w.transpose(4, 3, 0, 1, 2))  # Keras (kx,ky,kz,in,out) -> ONNX (out,in,kx,ky,kz)
         if padding == "same":
@@ -178,25 +184,47 @@ class GraphBuilder:
             out_spatial = spatial
         else:
             pads = [0] * 6
-            out_spatial = [s - k + 1 for s, k in zip(spatial, kernel)]
-        return self._node(
-            "Conv",
-            [x, self._const(f"{layer}.weight", w_onnx), self._const(f"{layer}.bias", b)],
-            (features, *out_spatial),
-            kernel_shape=list(kernel),
-            pads=pads,
-        )
+            out_spatial = tuple(s - k + 1 for s, k in zip(spatial, kernel))
+        outputs, first = [], 0
+        for n, (part, c) in enumerate(zip(parts, channels)):
+            suffix = f".part{n}" if len(parts) > 1 else ""
+            inputs = [part, self._const(f"{layer}.weight{suffix}", w_onnx[:, first:first + c])]
+            if n == 0:
+                inputs.append(self._const(f"{layer}.bias", b))
+            outputs.append(self._node("Conv", inputs, (features, *out_spatial), kernel_shape=list(kernel), pads=pads))
+            first += c
+        result = outputs[0]
+        for other in outputs[1:]:
+            result = self.add(result, other)
+        return result
 
     def instance_norm(self, x: str) -> str:
-        """(x - mean) / (std + 1e-7) over the spatial axes, the training code's normalisation layer.
+        """(x - mean) / (std + 1e-7) over the spatial axes, exactly the training code's normalisation layer.
 
-        ONNX InstanceNormalization computes (x - mean) / sqrt(var + eps); with eps = 1e-14 that equals the Keras
-        form to float32 precision for every std above 1e-6 and at std = 0, in one fused, memory-lean kernel.
-        """
-        channels = self.shapes[x][0]
-        scale = self._const(f"norm_scale_{self.counter}", np.ones(channels, dtype=np.float32))
-        bias = self._const(f"norm_bias_{self.counter}", np.zeros(channels, dtype=np.float32))
-        return self._node("InstanceNormalization", [x, scale, bias], self.shapes[x], epsilon=KERAS_EPSILON**2)
+        ONNX InstanceNormalization divides by sqrt(var + eps) instead, which differs where a channel is nearly
+        constant over the window (common in lesion windows, mostly the -0.5 outside the liver), so the Keras
+        form is spelled out."""
+        stat = (self.shapes[x][0], 1, 1, 1)
+        centred = self._node("Sub", [x, self._spatial_mean(x, squared=False)], self.shapes[x])
+        std = self._node("Sqrt", [self._spatial_mean(centred, squared=True)], stat)
+        eps = self._const(f"epsilon_{self.counter}", np.array(KERAS_EPSILON, dtype=np.float32))
+        return self._node("Div", [centred, self._node("Add", [std, eps], stat)], self.shapes[x])
+
+    def _spatial_mean(self, x: str, squared: bool) -> str:
+        """Mean of x (or x squared) per channel, one axis at a time (z, then y, then x).
+
+        A float32 mean over millions of voxels in one pass loses digits that matter once divided by a small
+        standard deviation; means of means along one axis at a time (equal counts, so the same value) keep
+        them. ReduceSumSquare avoids materialising the squared tensor."""
+        c, nx, ny, _ = self.shapes[x]
+        if squared:
+            sums = self._node("ReduceSumSquare", [x], (c, nx, ny, 1), axes=[4], keepdims=1)
+            length = self._node("Cast", [self._node("Shape", [x], (1,), start=4)], (1,), to=TensorProto.FLOAT)
+            along_z = self._node("Div", [sums, length], (c, nx, ny, 1))
+        else:
+            along_z = self._node("ReduceMean", [x], (c, nx, ny, 1), axes=[4], keepdims=1)
+        along_y = self._node("ReduceMean", [along_z], (c, nx, 1, 1), axes=[3], keepdims=1)
+        return self._node("ReduceMean", [along_y], (c, 1, 1, 1), axes=[2], keepdims=1)
 
     def leaky_relu(self, x: str) -> str:
         return self._node("LeakyRelu", [x], self.shapes[x], alpha=LEAKY_ALPHA)
@@ -210,23 +238,24 @@ class GraphBuilder:
         )
 
     def upsample(self, x: str, step: int, mode: str) -> str:
+        """Upsample by ``step``: "copy" repeats each voxel; "linear" is DeepVoxNet's repeat followed by a
+        ``step``-wide box filter without padding (n -> step * n - step + 1), which equals linear interpolation
+        with the end samples aligned, so it is one trilinear Resize (align_corners) to that size."""
         if step == 1:
             return x
         c, *spatial = self.shapes[x]
-        scales = self._const(f"scales_{self.counter}", np.array([1, 1, step, step, step], dtype=np.float32))
-        repeated = self._node(
-            "Resize",
-            [x, "", scales],
-            (c, *[s * step for s in spatial]),
-            mode="nearest",
-            coordinate_transformation_mode="asymmetric",
-            nearest_mode="floor",
-        )
         if mode == "copy":
-            return repeated
-        return self._node(
-            "AveragePool", [repeated], (c, *[s * step - step + 1 for s in spatial]), kernel_shape=[step] * 3
-        )
+            scales = self._const(f"scales_{self.counter}", np.array([1, 1, step, step, step], dtype=np.float32))
+            return self._node("Resize", [x, "", scales], (c, *[s * step for s in spatial]), mode="nearest",
+                              coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+        # sizes = shape * (1, 1, step, step, step) - (0, 0, step - 1, ...), computed in the graph so that the
+        # spatial sizes can stay free
+        factor = self._const(f"factor_{self.counter}", np.array([1, 1, step, step, step], dtype=np.int64))
+        shrink = self._const(f"shrink_{self.counter}", np.array([0, 0] + [step - 1] * 3, dtype=np.int64))
+        shape = self._node("Shape", [x], (5,))
+        sizes = self._node("Sub", [self._node("Mul", [shape, factor], (5,)), shrink], (5,))
+        return self._node("Resize", [x, "", "", sizes], (c, *[s * step - step + 1 for s in spatial]),
+                          mode="linear", coordinate_transformation_mode="align_corners")
 
     def crop_to(self, x: str, target: str) -> str:
         """Centre-crop ``x`` to ``target``'s size. The margins are the same for every valid input size, so the
@@ -253,16 +282,23 @@ class GraphBuilder:
         return self._node("Sigmoid", [x], self.shapes[x])
 
 
-def _conv_block(g: GraphBuilder, x: str, kernels, features, spec: UNetSpec, first_block: bool) -> str:
+def _conv_block(g: GraphBuilder, x: str | list[str], kernels, features, spec: UNetSpec, first_block: bool) -> str:
+    """Convolutions of one level. On the way up ``x`` is the list of what Keras concatenates (the cropped skip,
+    then the upsampled tensor): instance normalisation is per channel, so normalising each part and splitting
+    the next convolutions by input channel computes the same without the concatenated copy (the largest
+    tensor of the liver network, 1 GB, whose allocation alone took 1.5 s)."""
     shortcut = x
     for j, (kernel, n_features) in enumerate(zip(kernels, features)):
         if not (first_block and j == 0):
-            x = g.leaky_relu(g.instance_norm(x))
+            x = [g.leaky_relu(g.instance_norm(p)) for p in x] if isinstance(x, list) else g.leaky_relu(
+                g.instance_norm(x))
         x = g.conv(x, kernel, n_features, spec.padding)
     if spec.residual and kernels:
-        shortcut = g.crop_to(shortcut, x)
-        if g.shapes[shortcut][0] != g.shapes[x][0]:
-            shortcut = g.conv(shortcut, (1, 1, 1), g.shapes[x][0], spec.padding)
+        parts = [g.crop_to(p, x) for p in (shortcut if isinstance(shortcut, list) else [shortcut])]
+        if sum(g.shapes[p][0] for p in parts) != g.shapes[x][0]:
+            shortcut = g.conv(parts, (1, 1, 1), g.shapes[x][0], spec.padding)
+        else:
+            shortcut = parts[0] if len(parts) == 1 else g.concat(*parts)
         x = g.add(x, shortcut)
     return x
 
@@ -282,8 +318,8 @@ def build_unet(spec: UNetSpec, weights: h5py.Group) -> onnx.ModelProto:
         left_outputs.append(x)
     for level in range(len(spec.level_factors) - 2, -1, -1):
         x = g.upsample(x, spec.level_factors[level + 1] // spec.level_factors[level], spec.upsampling)
-        x = g.concat(g.crop_to(left_outputs[level], x), x)
-        x = _conv_block(g, x, spec.up_kernels[level], spec.up_features[level], spec, first_block=False)
+        x = _conv_block(g, [g.crop_to(left_outputs[level], x), x], spec.up_kernels[level],
+                        spec.up_features[level], spec, first_block=False)
     x = g.leaky_relu(g.instance_norm(x))
     x = g.conv(x, (1, 1, 1), 1, spec.padding)
     probability = g.sigmoid(x)
