@@ -154,6 +154,8 @@ def resample_to_grid(moving: Volume, reference: Volume, interpolation: str = "li
     methods = {"nearest": sitk.sitkNearestNeighbor, "linear": sitk.sitkLinear, "bspline": sitk.sitkBSpline}
     if interpolation not in methods:
         raise ValueError(f"interpolation must be one of {sorted(methods)}, got {interpolation!r}")
+    if moving.same_grid(reference):
+        return moving.with_array(moving.array.copy())
     image = moving.to_sitk()
     out = sitk.Resample(
         image, reference.to_sitk(), sitk.Transform(), methods[interpolation], default, image.GetPixelID()

@@ -7,6 +7,8 @@ from scipy import ndimage
 
 _FACES = ndimage.generate_binary_structure(3, 1)
 _EDGES = ndimage.generate_binary_structure(3, 2)
+_IN_PLANE = np.zeros((3, 3, 3), dtype=bool)
+_IN_PLANE[:, :, 1] = ndimage.generate_binary_structure(2, 1)
 
 
 def largest_component(mask: np.ndarray) -> np.ndarray:
@@ -20,23 +22,46 @@ def largest_component(mask: np.ndarray) -> np.ndarray:
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
-    """Fill enclosed holes in 3D and in every axial slice (axis 2 is z)."""
-    filled = ndimage.binary_fill_holes(mask)
-    for z in np.flatnonzero(filled.any(axis=(0, 1))):
-        filled[:, :, z] = ndimage.binary_fill_holes(filled[:, :, z])
-    return filled
+    """Fill enclosed holes in 3D and in every axial slice (axis 2 is z).
+
+    A hole is background not connected to the array's border: in 3D through faces, in a slice through its
+    four in-plane neighbours (labelling once is much faster than binary_fill_holes slice by slice)."""
+    filled = mask | _enclosed(~mask, _FACES, border_axes=(0, 1, 2))
+    return filled | _enclosed(~filled, _IN_PLANE, border_axes=(0, 1))
+
+
+def _enclosed(background: np.ndarray, structure: np.ndarray, border_axes: tuple[int, ...]) -> np.ndarray:
+    labels, _ = ndimage.label(background, structure=structure)
+    outside = set()
+    for axis in border_axes:
+        outside.update(np.unique(np.take(labels, [0, -1], axis=axis)).tolist())
+    return (labels > 0) & ~np.isin(labels, list(outside))
+
+
+def _within_box(operation, mask: np.ndarray, *others: np.ndarray, margin: int = 2) -> np.ndarray:
+    """Apply ``operation`` to the mask's bounding box (plus ``margin``) only: the same result, much faster."""
+    if not mask.any():
+        return np.zeros_like(mask, dtype=bool)
+    box = tuple(slice(max(0, s.start - margin), s.stop + margin)
+                for s in ndimage.find_objects(mask.astype(np.uint8))[0])
+    result = np.zeros(mask.shape, dtype=bool)
+    result[box] = operation(mask[box], *(o[box] for o in others))
+    return result
 
 
 def clean_liver(mask: np.ndarray) -> np.ndarray:
     """Keep the largest component, judged after a one-voxel erosion so thin bridges to the spleen or
     heart do not join it, then fill holes (vessels and lesions belong to the liver volume)."""
-    core = largest_component(ndimage.binary_erosion(mask, _EDGES))
-    if not core.any():
-        core = largest_component(mask)
-    liver = largest_component(ndimage.binary_dilation(core, _EDGES) & mask)
-    return fill_holes(liver)
+
+    def clean(box: np.ndarray) -> np.ndarray:
+        core = largest_component(ndimage.binary_erosion(box, _EDGES))
+        if not core.any():
+            core = largest_component(box)
+        return fill_holes(largest_component(ndimage.binary_dilation(core, _EDGES) & box))
+
+    return _within_box(clean, mask)
 
 
 def clean_lesions(mask: np.ndarray, liver: np.ndarray) -> np.ndarray:
     """Lesion voxels inside the liver, holes filled."""
-    return fill_holes(mask & liver) & liver
+    return _within_box(lambda m, l: fill_holes(m & l) & l, mask & liver, liver)
