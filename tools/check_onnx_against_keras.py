@@ -82,9 +82,9 @@ def _windows_from_ct(folder: Path) -> dict[str, list[np.ndarray]]:
     captured: dict[str, list[np.ndarray]] = {"liver": [], "lesion": []}
     original_run = bundled.OnnxUNet.run
 
-    def capture(self, window):
+    def capture(self, window, **options):
         captured[self.name].append(window.copy())
-        return original_run(self, window)
+        return original_run(self, window, **options)
 
     bundled.OnnxUNet.run = capture
     try:
