@@ -53,7 +53,7 @@ def test_ircad_tumours_detected_at_least_80_percent_from_10_mm_without_false_pos
     assert len(detection.matches) == 7
     assert detection.sensitivity(min_diameter_mm=10) >= 0.8  # measured 5/6
     assert detection.false_positives <= 1  # measured 0 (the prediction on the cyst is ignored)
-    assert overlap_metrics(result.lesions, ct.with_array(tumours.astype(np.uint8))).dice >= 0.8  # measured 0.84
+    assert overlap_metrics(result.lesions, ct.with_array(tumours.astype(np.uint8))).dice >= 0.8  # measured 0.853
     assert not np.any((result.lesions.array > 0) & (result.liver.array == 0))  # lesions lie in the liver
 
 
