@@ -114,21 +114,17 @@ class OnnxUNet:
 
         A valid-padding network reads a margin around every block, so a few large blocks cost less than many
         small ones."""
-        options = []
-        for axis, (n, m) in enumerate(zip(shape, self.margin)):
-            counts = range(1, max(1, math.ceil(n / self.output_size[axis])) + 1)
-            blocks = {self.axis_block(math.ceil(n / c), axis): c for c in counts}
-            options.append([(block, count, block + 2 * m) for block, count in blocks.items()])
-        best = None
-        for choice in itertools.product(*options):
-            window = math.prod(w for _, _, w in choice)
-            if window > max_window_voxels and best is not None:
-                continue
-            total = window * math.prod(c for _, c, _ in choice)
-            key = (window > max_window_voxels, total, window)
-            if best is None or key < best[0]:
-                best = (key, tuple(b for b, _, _ in choice))
-        return best[1]
+        per_axis = []  # (block, windows along the axis, window length) for each way to cut each axis
+        for axis, (n, margin) in enumerate(zip(shape, self.margin)):
+            blocks = sorted({self.axis_block(math.ceil(n / count), axis)
+                             for count in range(1, math.ceil(n / self.output_size[axis]) + 1)})
+            per_axis.append([(block, math.ceil(n / block), block + 2 * margin) for block in blocks])
+
+        def cost(choice) -> tuple[bool, int]:
+            window = math.prod(length for _, _, length in choice)
+            return window > max_window_voxels, window * math.prod(count for _, count, _ in choice)
+
+        return tuple(block for block, _, _ in min(itertools.product(*per_axis), key=cost))
 
     def run(self, window: np.ndarray, reuse_memory: bool = False) -> np.ndarray:
         """Probabilities for one input window (output = window minus 2 x margin), indexed (x, y, z) in RAS."""
