@@ -1,0 +1,66 @@
+"""Grey level size zone (IBSI 3.8) and distance zone (3.9) matrix features.
+
+A zone is a connected group of ROI voxels with one grey level: 26-connected in 3D, 8-connected in a slice.
+A zone's distance is the smallest distance to the ROI edge over its voxels, counted in steps between
+face neighbours (6 in 3D, 4 in a slice) on the morphological mask, 1 for voxels on the edge."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from hepatica.radiomics.features.size_matrix_features import size_matrix_features
+from hepatica.radiomics.features.texture import Matrix, size_matrix, undirected_features
+
+_ALL_3D = np.ones((3, 3, 3), dtype=bool)
+_ALL_2D = np.zeros((3, 3, 3), dtype=bool)
+_ALL_2D[1] = True
+_FACES_3D = ndimage.generate_binary_structure(3, 1)
+_FACES_2D = np.zeros((3, 3, 3), dtype=bool)
+_FACES_2D[1] = ndimage.generate_binary_structure(2, 1)
+
+
+def zones(levels: np.ndarray, in_plane: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Label map of all zones, and each zone's grey level and size (index k for label k + 1)."""
+    structure = _ALL_2D if in_plane else _ALL_3D
+    labels = np.zeros(levels.shape, dtype=np.int64)
+    grey = []
+    offset = 0
+    for level in np.unique(levels[levels > 0]):
+        zone_labels, count = ndimage.label(levels == level, structure=structure)
+        labels[zone_labels > 0] = zone_labels[zone_labels > 0] + offset
+        grey.extend([level] * count)
+        offset += count
+    sizes = np.bincount(labels.ravel(), minlength=offset + 1)[1:]
+    return labels, np.asarray(grey, dtype=np.int64), sizes
+
+
+def edge_distance(mask: np.ndarray, in_plane: bool) -> np.ndarray:
+    """Steps to the outside of ``mask`` (the image border counts as outside); 1 on the edge."""
+    pad = ((0, 0), (1, 1), (1, 1)) if in_plane else 1
+    distance = ndimage.distance_transform_cdt(np.pad(mask, pad), metric=_FACES_2D if in_plane else _FACES_3D)
+    return distance[(slice(None),) + (slice(1, -1),) * 2] if in_plane else distance[1:-1, 1:-1, 1:-1]
+
+
+def size_zone_matrix(levels: np.ndarray, n_levels: int, z: int | None) -> Matrix:
+    _, grey, sizes = zones(levels, in_plane=z is not None)
+    return size_matrix(grey, sizes, n_levels, int((levels > 0).sum()))
+
+
+def glszm_features(levels: np.ndarray, n_levels: int) -> dict[str, float]:
+    """GLSZM features in 2D, 2.5D and 3D (tags like ``szm_sze_3D``)."""
+    return undirected_features(levels, n_levels, size_zone_matrix, lambda m: size_matrix_features(m, "szm"))
+
+
+def gldzm_features(levels: np.ndarray, n_levels: int, morphological_mask: np.ndarray) -> dict[str, float]:
+    """GLDZM features in 2D, 2.5D and 3D (tags like ``dzm_sde_3D``); distances from ``morphological_mask``."""
+    in_slice, in_volume = edge_distance(morphological_mask, True), edge_distance(morphological_mask, False)
+
+    def build(part: np.ndarray, n: int, z: int | None) -> Matrix:
+        distance = in_volume if z is None else in_slice[z:z + 1]
+        labels, grey, _ = zones(part, in_plane=z is not None)
+        zone_distance = ndimage.minimum(distance, labels, index=np.arange(1, grey.size + 1))
+        return size_matrix(grey, np.asarray(zone_distance, dtype=np.int64), n, int((part > 0).sum()))
+
+    return undirected_features(levels, n_levels, build, lambda m: size_matrix_features(m, "dzm"))
+
