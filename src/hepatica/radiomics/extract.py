@@ -7,6 +7,7 @@ from hepatica.radiomics.features.glrlm import glrlm_features
 from hepatica.radiomics.features.histogram import histogram_features
 from hepatica.radiomics.features.ivh import ivh_features
 from hepatica.radiomics.features.local_intensity import local_intensity_features
+from hepatica.radiomics.features.morphology import morphology_features
 from hepatica.radiomics.features.neighbourhoods import ngldm_features, ngtdm_features
 from hepatica.radiomics.features.statistics import statistics_features
 from hepatica.radiomics.features.zones import gldzm_features, glszm_features
@@ -14,11 +15,11 @@ from hepatica.radiomics.roi import Discretised, Roi
 
 
 def compute_features(roi: Roi, discretised: Discretised) -> dict[str, float]:
-    """Every feature Hepatica computes so far, by IBSI tag (morphology still missing).
+    """Every IBSI-1 feature, by tag (texture tags carry their aggregation, e.g. ``cm_energy_3D_comb``).
 
     ``discretised`` holds the grey levels of the histogram, texture and intensity-volume histogram families;
     the IVH runs over grey levels 1..Ng in steps of 1 (IBSI's case for discretised or arbitrary intensities)."""
-    features: dict[str, float] = {}
+    features = morphology_features(roi.image, roi.intensity_mask, roi.morphological_mask, roi.spacing_mm)
     features.update(local_intensity_features(roi.image, roi.intensity_mask, roi.spacing_mm))
     features.update(statistics_features(roi.values))
     features.update(histogram_features(discretised.values, discretised.n_levels))
