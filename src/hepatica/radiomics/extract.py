@@ -1,6 +1,8 @@
-"""All implemented feature families on one ROI."""
+"""One ROI through the IBSI processing chain to every feature, with the diagnostics IBSI asks to report."""
 
 from __future__ import annotations
+
+import numpy as np
 
 from hepatica.radiomics.features.glcm import glcm_features
 from hepatica.radiomics.features.glrlm import glrlm_features
@@ -11,24 +13,103 @@ from hepatica.radiomics.features.morphology import morphology_features
 from hepatica.radiomics.features.neighbourhoods import ngldm_features, ngtdm_features
 from hepatica.radiomics.features.statistics import statistics_features
 from hepatica.radiomics.features.zones import gldzm_features, glszm_features
-from hepatica.radiomics.roi import Discretised, Roi
+from hepatica.radiomics.processing import interpolate, resegment
+from hepatica.radiomics.roi import Discretised, Roi, discretise
+from hepatica.radiomics.settings import Discretisation, ExtractionSettings
 
 
-def compute_features(roi: Roi, discretised: Discretised) -> dict[str, float]:
-    """Every IBSI-1 feature, by tag (texture tags carry their aggregation, e.g. ``cm_energy_3D_comb``).
+def compute_features(roi: Roi, discretised: Discretised, ivh: tuple[np.ndarray, float, float, float] | None = None,
+                     dimensions: tuple[str, ...] = ("2D", "3D"), local_image: np.ndarray | None = None
+                     ) -> dict[str, float]:
+    """Every IBSI-1 feature of a processed ROI, by tag (texture tags carry their aggregation, e.g.
+    ``cm_energy_3D_comb``).
 
-    ``discretised`` holds the grey levels of the histogram, texture and intensity-volume histogram families;
-    the IVH runs over grey levels 1..Ng in steps of 1 (IBSI's case for discretised or arbitrary intensities)."""
+    ``ivh`` is (values, lowest, highest, step) for the intensity-volume histogram; by default the grey levels
+    over 1..Ng in steps of 1. ``dimensions`` chooses the texture aggregations ("2D" gives 2D and 2.5D).
+    ``local_image`` is the image the local intensity peaks read (default the ROI's own)."""
     features = morphology_features(roi.image, roi.intensity_mask, roi.morphological_mask, roi.spacing_mm)
-    features.update(local_intensity_features(roi.image, roi.intensity_mask, roi.spacing_mm))
+    image = roi.image if local_image is None else local_image
+    features.update(local_intensity_features(image, roi.intensity_mask, roi.spacing_mm))
     features.update(statistics_features(roi.values))
     features.update(histogram_features(discretised.values, discretised.n_levels))
-    features.update(ivh_features(discretised.values, 1, discretised.n_levels, 1))
+    features.update(ivh_features(*(ivh or (discretised.values, 1, discretised.n_levels, 1))))
     levels, n = discretised.levels, discretised.n_levels
-    features.update(glcm_features(levels, n))
-    features.update(glrlm_features(levels, n))
-    features.update(glszm_features(levels, n))
-    features.update(gldzm_features(levels, n, roi.morphological_mask))
-    features.update(ngtdm_features(levels, n))
-    features.update(ngldm_features(levels, n))
+    features.update(glcm_features(levels, n, dimensions))
+    features.update(glrlm_features(levels, n, dimensions))
+    features.update(glszm_features(levels, n, dimensions))
+    features.update(gldzm_features(levels, n, roi.morphological_mask, dimensions))
+    features.update(ngtdm_features(levels, n, dimensions))
+    features.update(ngldm_features(levels, n, dimensions))
     return features
+
+
+def extract(image: np.ndarray, mask: np.ndarray, spacing_mm, settings: ExtractionSettings,
+            diagnostics: bool = False) -> dict[str, float]:
+    """Features of ``mask`` > 0 on ``image`` (both (z, y, x), ``spacing_mm`` in (z, y, x)) under ``settings``.
+
+    With ``diagnostics`` the IBSI diagnostic values (image and ROI sizes and intensities after each step) are
+    added; they need the whole image interpolated, which costs time on large scans."""
+    image = np.asarray(image, dtype=np.float64)
+    mask = np.asarray(mask) > 0
+    spacing = tuple(float(s) for s in spacing_mm)
+    wanted = settings.voxel_size_mm
+    new_spacing = (None, None, None) if wanted is None else tuple(wanted[::-1])  # (x, y, z) -> (z, y, x)
+    interpolated = interpolate(image, mask, spacing, new_spacing, image_order=settings.image_interpolation,
+                               mask_order=settings.mask_interpolation, partial_volume=settings.partial_volume,
+                               round_intensities=settings.round_intensities, full_image=diagnostics)
+    roi = resegment(interpolated.roi, settings.resegmentation_range, settings.outlier_sigma)
+    d = settings.discretisation
+    low = settings.resegmentation_range[0] if settings.resegmentation_range else None
+    discretised = discretise(roi, d.method, bins=d.bins, bin_width=d.bin_width, lower_bound=low)
+    features = compute_features(roi, discretised, ivh_input(roi, settings), ("2D",) if settings.by_slice else ("3D",))
+    if diagnostics:
+        features.update(_diagnostics(image, mask, spacing, interpolated, roi))
+    return features
+
+
+def ivh_input(roi: Roi, settings: ExtractionSettings) -> tuple[np.ndarray, float, float, float]:
+    """Values and range (lowest, highest, step) of the intensity-volume histogram (IBSI 3.5)."""
+    values = roi.values
+    low, high = values.min(), values.max()
+    if settings.resegmentation_range:
+        low = settings.resegmentation_range[0] if settings.resegmentation_range[0] is not None else low
+        high = settings.resegmentation_range[1] if settings.resegmentation_range[1] is not None else high
+    ivh: Discretisation = settings.ivh
+    if ivh.method == "none":  # calibrated, discrete intensities (CT in HU)
+        return values, float(low), float(high), 1.0
+    if ivh.method == "fixed_bin_size":  # calibrated, continuous: bin centres in intensity units
+        width = ivh.bin_width
+        bins = np.floor((values - low) / width) + 1
+        return low + (bins - 0.5) * width, low + 0.5 * width, high - 0.5 * width, width
+    levels = discretise(roi, "fixed_bin_number", bins=ivh.bins).values  # arbitrary units
+    return levels, 1.0, float(ivh.bins), 1.0
+
+
+def _diagnostics(image, mask, spacing, interpolated, roi: Roi) -> dict[str, float]:
+    result: dict[str, float] = {}
+
+    def grid(prefix: str, array: np.ndarray, voxel) -> None:
+        for axis, n, s in zip("zyx", array.shape, voxel):
+            result[f"img_dim_{axis}_{prefix}"] = n
+            result[f"vox_dim_{axis}_{prefix}"] = s
+        result.update({f"mean_int_{prefix}": array.mean(), f"min_int_{prefix}": array.min(),
+                       f"max_int_{prefix}": array.max()})
+
+    def masks(prefix: str, shape, intensity: np.ndarray, morphological: np.ndarray, values: np.ndarray) -> None:
+        for axis, n in zip("zyx", shape):
+            result[f"int_mask_dim_{axis}_{prefix}"] = n
+        for name, m in (("int", intensity), ("morph", morphological)):
+            extent = [int(w.max() - w.min() + 1) for w in np.nonzero(m)]
+            for axis, n in zip("zyx", extent):
+                result[f"{name}_mask_bb_dim_{axis}_{prefix}"] = n
+            result[f"{name}_mask_vox_count_{prefix}"] = int(m.sum())
+        result.update({f"int_mask_mean_int_{prefix}": values.mean(), f"int_mask_min_int_{prefix}": values.min(),
+                       f"int_mask_max_int_{prefix}": values.max()})
+
+    grid("init_img", image, spacing)
+    grid("interp_img", interpolated.full_image, interpolated.roi.spacing_mm)
+    masks("init_roi", image.shape, mask, mask, image[mask])
+    before = interpolated.roi
+    masks("interp_roi", interpolated.grid_shape, before.intensity_mask, before.morphological_mask, before.values)
+    masks("reseg_roi", interpolated.grid_shape, roi.intensity_mask, roi.morphological_mask, roi.values)
+    return {k: float(v) for k, v in result.items()}

@@ -68,9 +68,9 @@ def glcm_matrix_features(matrix: Matrix) -> dict[str, float]:
     }
 
 
-def glcm_features(levels: np.ndarray, n_levels: int) -> dict[str, float]:
+def glcm_features(levels: np.ndarray, n_levels: int, dimensions=("2D", "3D")) -> dict[str, float]:
     """GLCM features under all six aggregation methods (tags like ``cm_energy_3D_comb``)."""
-    return directional_features(levels, n_levels, cooccurrence, glcm_matrix_features)
+    return directional_features(levels, n_levels, cooccurrence, glcm_matrix_features, dimensions)
 
 
 def _entropy(p: np.ndarray) -> float:

@@ -41,6 +41,7 @@ def run_length_matrix(levels: np.ndarray, n_levels: int, direction) -> Matrix:
     return size_matrix(grey, length, n_levels, int((levels > 0).sum()))
 
 
-def glrlm_features(levels: np.ndarray, n_levels: int) -> dict[str, float]:
+def glrlm_features(levels: np.ndarray, n_levels: int, dimensions=("2D", "3D")) -> dict[str, float]:
     """GLRLM features under all six aggregation methods (tags like ``rlm_sre_3D_avg``)."""
-    return directional_features(levels, n_levels, run_length_matrix, lambda m: size_matrix_features(m, "rlm"))
+    return directional_features(levels, n_levels, run_length_matrix, lambda m: size_matrix_features(m, "rlm"),
+                                dimensions)

@@ -59,10 +59,10 @@ def ngtdm_matrix_features(matrix: Matrix) -> dict[str, float]:
     }
 
 
-def ngtdm_features(levels: np.ndarray, n_levels: int) -> dict[str, float]:
+def ngtdm_features(levels: np.ndarray, n_levels: int, dimensions=("2D", "3D")) -> dict[str, float]:
     """NGTDM features in 2D, 2.5D and 3D (tags like ``ngt_coarseness_3D``)."""
     return undirected_features(levels, n_levels, grey_tone_difference_matrix,
-                               lambda m: {k: float(v) for k, v in ngtdm_matrix_features(m).items()})
+                               lambda m: {k: float(v) for k, v in ngtdm_matrix_features(m).items()}, dimensions)
 
 
 def dependence_matrix(levels: np.ndarray, n_levels: int, z: int | None) -> Matrix:
@@ -77,6 +77,7 @@ def dependence_matrix(levels: np.ndarray, n_levels: int, z: int | None) -> Matri
     return size_matrix(levels[inside], dependence[inside], n_levels, int(inside.sum()))
 
 
-def ngldm_features(levels: np.ndarray, n_levels: int) -> dict[str, float]:
+def ngldm_features(levels: np.ndarray, n_levels: int, dimensions=("2D", "3D")) -> dict[str, float]:
     """NGLDM features in 2D, 2.5D and 3D (tags like ``ngl_lde_3D``)."""
-    return undirected_features(levels, n_levels, dependence_matrix, lambda m: size_matrix_features(m, "ngl"))
+    return undirected_features(levels, n_levels, dependence_matrix, lambda m: size_matrix_features(m, "ngl"),
+                               dimensions)

@@ -54,33 +54,38 @@ def per_slice(levels: np.ndarray) -> list[tuple[int, np.ndarray]]:
 
 
 def directional_features(levels: np.ndarray, n_levels: int, build: Callable[[np.ndarray, int, tuple], Matrix],
-                         features: Callable[[Matrix], dict[str, float]]) -> dict[str, float]:
-    """Features of a directional matrix (GLCM, GLRLM) under the six IBSI aggregation methods."""
-    by_slice = [[build(part, n_levels, d) for d in DIRECTIONS_2D] for _, part in per_slice(levels)]
-    by_direction_3d = [build(levels, n_levels, d) for d in DIRECTIONS_3D]
-    results = {
-        "2D_avg": _mean([features(m) for row in by_slice for m in row if m.counts.any()]),
-        "2D_comb": _mean([features(_merge(row)) for row in by_slice]),
-        "2_5D_avg": _mean([features(_merge(column)) for column in zip(*by_slice)]),
-        "2_5D_comb": features(_merge([m for row in by_slice for m in row])),
-        "3D_avg": _mean([features(m) for m in by_direction_3d if m.counts.any()]),
-        "3D_comb": features(_merge(by_direction_3d)),
-    }
+                         features: Callable[[Matrix], dict[str, float]],
+                         dimensions: tuple[str, ...] = ("2D", "3D")) -> dict[str, float]:
+    """Features of a directional matrix (GLCM, GLRLM) under IBSI's aggregation methods: "2D" gives the 2D and
+    2.5D ones, "3D" the 3D ones."""
+    results = {}
+    if "2D" in dimensions:
+        by_slice = [[build(part, n_levels, d) for d in DIRECTIONS_2D] for _, part in per_slice(levels)]
+        results["2D_avg"] = _mean([features(m) for row in by_slice for m in row if m.counts.any()])
+        results["2D_comb"] = _mean([features(_merge(row)) for row in by_slice])
+        results["2_5D_avg"] = _mean([features(_merge(column)) for column in zip(*by_slice)])
+        results["2_5D_comb"] = features(_merge([m for row in by_slice for m in row]))
+    if "3D" in dimensions:
+        by_direction = [build(levels, n_levels, d) for d in DIRECTIONS_3D]
+        results["3D_avg"] = _mean([features(m) for m in by_direction if m.counts.any()])
+        results["3D_comb"] = features(_merge(by_direction))
     return {f"{tag}_{suffix}": value for suffix, values in results.items() for tag, value in values.items()}
 
 
 def undirected_features(levels: np.ndarray, n_levels: int,
                         build: Callable[[np.ndarray, int, int | None], Matrix],
-                        features: Callable[[Matrix], dict[str, float]]) -> dict[str, float]:
-    """Features of a matrix without directions (GLSZM, GLDZM, NGTDM, NGLDM): 2D, 2.5D and 3D.
+                        features: Callable[[Matrix], dict[str, float]],
+                        dimensions: tuple[str, ...] = ("2D", "3D")) -> dict[str, float]:
+    """Features of a matrix without directions (GLSZM, GLDZM, NGTDM, NGLDM): "2D" gives 2D and 2.5D, "3D" 3D.
 
     ``build(part, n_levels, z)`` gets one slice and its index ``z``, or the volume and None."""
-    by_slice = [build(part, n_levels, z) for z, part in per_slice(levels)]
-    results = {
-        "2D": _mean([features(m) for m in by_slice]),
-        "2_5D": features(_merge(by_slice)),
-        "3D": features(build(levels, n_levels, None)),
-    }
+    results = {}
+    if "2D" in dimensions:
+        by_slice = [build(part, n_levels, z) for z, part in per_slice(levels)]
+        results["2D"] = _mean([features(m) for m in by_slice])
+        results["2_5D"] = features(_merge(by_slice))
+    if "3D" in dimensions:
+        results["3D"] = features(build(levels, n_levels, None))
     return {f"{tag}_{suffix}": value for suffix, values in results.items() for tag, value in values.items()}
 
 

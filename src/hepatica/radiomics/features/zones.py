@@ -47,12 +47,14 @@ def size_zone_matrix(levels: np.ndarray, n_levels: int, z: int | None) -> Matrix
     return size_matrix(grey, sizes, n_levels, int((levels > 0).sum()))
 
 
-def glszm_features(levels: np.ndarray, n_levels: int) -> dict[str, float]:
+def glszm_features(levels: np.ndarray, n_levels: int, dimensions=("2D", "3D")) -> dict[str, float]:
     """GLSZM features in 2D, 2.5D and 3D (tags like ``szm_sze_3D``)."""
-    return undirected_features(levels, n_levels, size_zone_matrix, lambda m: size_matrix_features(m, "szm"))
+    return undirected_features(levels, n_levels, size_zone_matrix, lambda m: size_matrix_features(m, "szm"),
+                               dimensions)
 
 
-def gldzm_features(levels: np.ndarray, n_levels: int, morphological_mask: np.ndarray) -> dict[str, float]:
+def gldzm_features(levels: np.ndarray, n_levels: int, morphological_mask: np.ndarray,
+                   dimensions=("2D", "3D")) -> dict[str, float]:
     """GLDZM features in 2D, 2.5D and 3D (tags like ``dzm_sde_3D``); distances from ``morphological_mask``."""
     in_slice, in_volume = edge_distance(morphological_mask, True), edge_distance(morphological_mask, False)
 
@@ -62,5 +64,5 @@ def gldzm_features(levels: np.ndarray, n_levels: int, morphological_mask: np.nda
         zone_distance = ndimage.minimum(distance, labels, index=np.arange(1, grey.size + 1))
         return size_matrix(grey, np.asarray(zone_distance, dtype=np.int64), n, int((part > 0).sum()))
 
-    return undirected_features(levels, n_levels, build, lambda m: size_matrix_features(m, "dzm"))
+    return undirected_features(levels, n_levels, build, lambda m: size_matrix_features(m, "dzm"), dimensions)
 
