@@ -103,12 +103,15 @@ def spatial_autocorrelation(values: np.ndarray, mask: np.ndarray, spacing_mm) ->
     inside = mask[box]
     grid = np.zeros(inside.shape)
     grid[inside] = deviation
-    offsets = np.meshgrid(*[np.arange(-(k - 1), k) * s for k, s in zip(inside.shape, spacing_mm)], indexing="ij")
-    radius = np.sqrt(sum(o**2 for o in offsets))
-    kernel = np.divide(1.0, radius, out=np.zeros_like(radius), where=radius > 0)
-    shape = [scipy.fft.next_fast_len(a + b - 1, real=True) for a, b in zip(inside.shape, kernel.shape)]
-    kernel_f = scipy.fft.rfftn(kernel, shape, workers=-1)
-    centre = tuple(slice(k - 1, k - 1 + m) for k, m in zip(inside.shape, inside.shape))
+    # circular correlation of size >= 2n - 1 per axis: offsets -(n-1)..n-1 wrap around without aliasing
+    shape = [scipy.fft.next_fast_len(2 * k - 1, real=True) for k in inside.shape]
+    offsets = [np.where(np.arange(m) < k, np.arange(m), np.arange(m) - m) * s
+               for k, m, s in zip(inside.shape, shape, spacing_mm)]
+    squared = sum(np.meshgrid(*[o**2 for o in offsets], indexing="ij", sparse=True))
+    kernel = np.divide(1.0, np.sqrt(squared), out=np.zeros(shape), where=squared > 0)
+    kernel_f = scipy.fft.rfftn(kernel, workers=-1)
+    del kernel, squared
+    centre = tuple(slice(0, k) for k in inside.shape)
 
     def smoothed(array: np.ndarray) -> np.ndarray:  # sum over other voxels j of w_ij * array_j, at each i
         return scipy.fft.irfftn(scipy.fft.rfftn(array, shape, workers=-1) * kernel_f, shape, workers=-1)[centre]
