@@ -109,6 +109,46 @@ def phantom(out_dir: Path, seed: int, dose: float, lesions: tuple[str, ...]) -> 
 
 
 @main.command()
+@click.option("--image", "image_path", type=click.Path(path_type=Path), help="Image file or DICOM series folder.")
+@click.option("--mask", "mask_path", type=click.Path(path_type=Path), help="Mask file on the image's grid.")
+@click.option("--label", type=int, default=None, help="ROI label in the mask (default: every voxel > 0).")
+@click.option("--batch", "manifest", type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV with columns image, mask and optionally label and case, instead of --image/--mask.")
+@click.option("--params", "params_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Parameter file (YAML): Hepatica's, or PyRadiomics's for the settings both share.")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output table, .csv or .parquet; the parameters are saved beside it (.params.yaml).")
+@click.option("--jobs", default=1, show_default=True, help="Cases extracted in parallel (batch).")
+@click.option("--quiet", is_flag=True, help="No progress display.")
+def radiomics(image_path: Path | None, mask_path: Path | None, label: int | None, manifest: Path | None,
+              params_file: Path | None, out_file: Path, jobs: int, quiet: bool) -> None:
+    """IBSI-compliant radiomics features, one row per ROI and image type (IBSI tags as columns).
+
+    A batch skips the cases an earlier run with the same parameters finished (kept in OUT.cases/)."""
+    from hepatica.radiomics.batch import Case, read_manifest, run_batch
+    from hepatica.radiomics.settings import ExtractionSettings, load_settings
+
+    with _errors_as_messages():
+        if bool(manifest) == bool(image_path or mask_path) or (not manifest and not (image_path and mask_path)):
+            raise HepaticaInputError("Give either --image and --mask, or --batch MANIFEST.csv.")
+        settings, file_label, ignored = load_settings(params_file) if params_file else (ExtractionSettings(), None, [])
+        if ignored:
+            console.print(f"[yellow]not carried over from the PyRadiomics file:[/] {', '.join(ignored)}",
+                          highlight=False, soft_wrap=True)
+        cases = read_manifest(manifest) if manifest else [
+            Case(Path(image_path).name, Path(image_path), Path(mask_path), label if label is not None else file_label)]
+    with _errors_as_messages(), _progress(quiet or not manifest) as progress:
+        update = (lambda done, total: progress("Cases", done + 1, total)) if progress else None
+        errors = run_batch(cases, settings, out_file, jobs=jobs, progress=update)
+    for name, error in errors.items():
+        console.print(f"[bold red]failed:[/] {escape(name)}: {escape(error)}", highlight=False, soft_wrap=True)
+    console.print(f"Features: {out_file} ({len(cases) - len(errors)} of {len(cases)} cases)", highlight=False,
+                  soft_wrap=True)
+    if errors:
+        sys.exit(2)
+
+
+@main.command()
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the schema here instead of printing it.")
 def schema(out_file: Path | None) -> None:

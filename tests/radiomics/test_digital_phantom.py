@@ -37,3 +37,9 @@ def test_every_reference_value_matches(features, references):
 def test_family_values_are_finite(features, family):
     values = [v for k, v in features.items() if k.startswith(family + "_")]
     assert values and np.all(np.isfinite(values))
+
+
+def test_every_pyradiomics_name_maps_to_a_computed_feature(features):
+    from hepatica.radiomics.pyradiomics_names import IBSI_TO_PYRADIOMICS
+
+    assert set(IBSI_TO_PYRADIOMICS) <= set(features)

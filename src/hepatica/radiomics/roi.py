@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hepatica.errors import HepaticaInputError
 
-class RadiomicsInputError(ValueError):
+
+class RadiomicsInputError(HepaticaInputError):
     """The image or mask cannot give features (empty ROI, mismatched grids, bad settings)."""
 
 
