@@ -41,14 +41,18 @@ def test_batch_writes_one_row_per_roi_and_resumes(tmp_path):
     assert (tmp_path / "features.csv.params.yaml").read_text() == ExtractionSettings().to_yaml()
 
 
-def test_cli_single_roi(tmp_path):
+def test_cli_single_roi_with_filters(tmp_path):
     image, mask = _case(tmp_path, "c")
+    params = tmp_path / "params.yaml"
+    params.write_text("filters:\n  - {kind: log, sigma_mm: 2.0}\n  - {kind: wavelet, wavelet: haar, subband: HHL}\n")
     out = tmp_path / "c.csv"
     result = CliRunner().invoke(main, ["radiomics", "--image", str(image), "--mask", str(mask), "--label", "1",
-                                       "--out", str(out)])
+                                       "--params", str(params), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    row = next(csv.DictReader(out.open()))
-    assert row["image_type"] == "original" and float(row["morph_vol_approx"]) == (600 - 100) * 2.0
+    rows = list(csv.DictReader(out.open()))
+    assert [r["image_type"] for r in rows] == ["original", "log_2mm", "wavelet_haar_HHL_level1"]
+    assert float(rows[0]["morph_vol_approx"]) == (600 - 100) * 2.0
+    assert rows[1]["morph_vol_approx"] == "" and float(rows[1]["stat_var"]) > 0  # shape only for the original
 
 
 def test_cli_refuses_half_given_inputs(tmp_path):

@@ -28,12 +28,16 @@ def test_pyradiomics_parameter_file(tmp_path):
     assert settings.discretisation == Discretisation("fixed_bin_size", None, 10.0)
     assert settings.voxel_size_mm == (1.0, 1.0, 2.0) and settings.image_interpolation == "cubic"
     assert settings.resegmentation_range == (-200.0, 300.0) and label == 2
-    assert ignored == ["setting.normalize", "imageType.LoG"]
+    assert ignored == ["setting.normalize"]
+    assert [f.name for f in settings.filters] == ["log_1mm"]
 
 
-def test_pyradiomics_sigma_resegmentation_and_2d():
-    settings, _, _ = from_pyradiomics({"setting": {"binCount": 64, "resegmentRange": [-3, 3],
-                                                   "resegmentMode": "sigma", "force2D": True}})
+def test_pyradiomics_sigma_resegmentation_2d_and_wavelets():
+    settings, _, ignored = from_pyradiomics({"setting": {"binCount": 64, "resegmentRange": [-3, 3],
+                                                         "resegmentMode": "sigma", "force2D": True, "wavelet": "db2"},
+                                             "imageType": {"Wavelet": {}, "Square": {}}})
+    assert ignored == ["imageType.Square"]
+    assert [f.name for f in settings.filters][:2] == ["wavelet_db2_LLL_level1", "wavelet_db2_LLH_level1"]
     assert settings.outlier_sigma == 3 and settings.by_slice
     assert settings.discretisation == Discretisation("fixed_bin_number", 64, None)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from hepatica.errors import HepaticaInputError
 from hepatica.io import load_dicom_series, read_image, read_mask, require_same_grid, scan_dicom_folder
 from hepatica.io.atomic import write_text_atomic
-from hepatica.radiomics.extract import extract
+from hepatica.radiomics.extract import extract_all
 from hepatica.radiomics.roi import RadiomicsInputError
 from hepatica.radiomics.settings import ExtractionSettings
 
@@ -47,7 +47,7 @@ def read_volume(path: Path):
 
 
 def extract_case(case: Case, settings: ExtractionSettings) -> list[dict]:
-    """Feature rows of one case (one per image type; only the original image for now)."""
+    """Feature rows of one case, one per image type (the original image, then each filter)."""
     image = read_volume(case.image)
     mask = read_volume(case.mask) if Path(case.mask).is_dir() else read_mask(case.mask)
     require_same_grid(image, mask, what=f"mask {Path(case.mask).name}")
@@ -55,11 +55,13 @@ def extract_case(case: Case, settings: ExtractionSettings) -> list[dict]:
     if not roi.any():
         raise RadiomicsInputError(
             f"{case.mask}: no voxel has label {case.label}" if case.label is not None else f"{case.mask}: empty mask")
-    features = extract(image.array, roi, image.spacing[::-1], settings)
-    row = {"case": case.case, "image": str(case.image), "mask": str(case.mask),
-           "label": case.label if case.label is not None else "", "image_type": "original"}
-    row.update({k: float(v) for k, v in features.items()})
-    return [row]
+    rows = []
+    for image_type, features in extract_all(image.array, roi, image.spacing[::-1], settings).items():
+        row = {"case": case.case, "image": str(case.image), "mask": str(case.mask),
+               "label": case.label if case.label is not None else "", "image_type": image_type}
+        row.update({k: float(v) for k, v in features.items()})
+        rows.append(row)
+    return rows
 
 
 def read_manifest(path: Path) -> list[Case]:

@@ -45,25 +45,56 @@ def compute_features(roi: Roi, discretised: Discretised, ivh: tuple[np.ndarray, 
 
 def extract(image: np.ndarray, mask: np.ndarray, spacing_mm, settings: ExtractionSettings,
             diagnostics: bool = False) -> dict[str, float]:
-    """Features of ``mask`` > 0 on ``image`` (both (z, y, x), ``spacing_mm`` in (z, y, x)) under ``settings``.
+    """Features of ``mask`` > 0 on the original ``image`` (both (z, y, x), ``spacing_mm`` in (z, y, x)).
 
     With ``diagnostics`` the IBSI diagnostic values (image and ROI sizes and intensities after each step) are
     added; they need the whole image interpolated, which costs time on large scans."""
+    return extract_all(image, mask, spacing_mm, settings, diagnostics)["original"]
+
+
+def extract_all(image: np.ndarray, mask: np.ndarray, spacing_mm, settings: ExtractionSettings,
+                diagnostics: bool = False) -> dict[str, dict[str, float]]:
+    """{image type: features}: "original" and one entry per filter in ``settings.filters``."""
     image = np.asarray(image, dtype=np.float64)
     mask = np.asarray(mask) > 0
     spacing = tuple(float(s) for s in spacing_mm)
     wanted = settings.voxel_size_mm
     new_spacing = (None, None, None) if wanted is None else tuple(wanted[::-1])  # (x, y, z) -> (z, y, x)
+    target = tuple(s if t is None else t for s, t in zip(spacing, new_spacing))
+    margin = 15.0 + max([f.radius_mm(target) for f in settings.filters], default=0.0)
     interpolated = interpolate(image, mask, spacing, new_spacing, image_order=settings.image_interpolation,
                                mask_order=settings.mask_interpolation, partial_volume=settings.partial_volume,
-                               round_intensities=settings.round_intensities, full_image=diagnostics)
+                               round_intensities=settings.round_intensities, full_image=diagnostics,
+                               margin_mm=margin)
     roi = resegment(interpolated.roi, settings.resegmentation_range, settings.outlier_sigma)
     d = settings.discretisation
     low = settings.resegmentation_range[0] if settings.resegmentation_range else None
     discretised = discretise(roi, d.method, bins=d.bins, bin_width=d.bin_width, lower_bound=low)
-    features = compute_features(roi, discretised, ivh_input(roi, settings), ("2D",) if settings.by_slice else ("3D",))
+    dimensions = ("2D",) if settings.by_slice else ("3D",)
+    results = {"original": compute_features(roi, discretised, ivh_input(roi, settings), dimensions)}
     if diagnostics:
-        features.update(_diagnostics(image, mask, spacing, interpolated, roi))
+        results["original"].update(_diagnostics(image, mask, spacing, interpolated, roi))
+    for spec in settings.filters:
+        response = Roi(spec.apply(roi.image, roi.spacing_mm, settings.by_slice), roi.spacing_mm,
+                       roi.intensity_mask, roi.morphological_mask)
+        results[spec.name] = filtered_features(response, settings.filtered_discretisation, dimensions)
+    return results
+
+
+def filtered_features(response: Roi, discretisation: Discretisation, dimensions: tuple[str, ...]) -> dict[str, float]:
+    """Statistics, intensity histogram and texture of a filter response inside the (re-segmented) ROI, as in
+    IBSI-2; morphology, local intensity and the IVH describe the original image only."""
+    d = discretisation
+    discretised = discretise(response, d.method, bins=d.bins, bin_width=d.bin_width)
+    levels, n = discretised.levels, discretised.n_levels
+    features = statistics_features(response.values)
+    features.update(histogram_features(discretised.values, n))
+    features.update(glcm_features(levels, n, dimensions))
+    features.update(glrlm_features(levels, n, dimensions))
+    features.update(glszm_features(levels, n, dimensions))
+    features.update(gldzm_features(levels, n, response.morphological_mask, dimensions))
+    features.update(ngtdm_features(levels, n, dimensions))
+    features.update(ngldm_features(levels, n, dimensions))
     return features
 
 

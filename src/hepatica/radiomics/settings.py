@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import yaml
 
+from hepatica.radiomics.filters import FilterSpec
 from hepatica.radiomics.roi import RadiomicsInputError
 
 DISCRETISATIONS = ("fixed_bin_number", "fixed_bin_size", "none")
@@ -31,7 +33,9 @@ class ExtractionSettings:
     ``voxel_size_mm`` is (x, y, z); None (or an entry None) keeps the original spacing on that axis, e.g.
     (2, 2, None) for in-plane interpolation. ``by_slice`` computes texture in 2D / 2.5D instead of 3D.
     ``ivh`` is how intensities are discretised for the intensity-volume histogram: "none" for calibrated
-    discrete intensities such as CT in HU, else a bin width or bin number of its own."""
+    discrete intensities such as CT in HU, else a bin width or bin number of its own. ``filters`` add one
+    image type each (statistics, histogram and texture of the response inside the ROI, discretised by
+    ``filtered_discretisation``; fixed bin sizes then start at the response's minimum)."""
 
     by_slice: bool = False
     voxel_size_mm: tuple[float | None, float | None, float | None] | None = None
@@ -43,6 +47,8 @@ class ExtractionSettings:
     outlier_sigma: float | None = None
     discretisation: Discretisation = field(default_factory=Discretisation)
     ivh: Discretisation = field(default_factory=lambda: Discretisation("none", None, None))
+    filters: tuple[FilterSpec, ...] = ()
+    filtered_discretisation: Discretisation = field(default_factory=lambda: Discretisation("fixed_bin_number", 32, None))
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -55,13 +61,15 @@ class ExtractionSettings:
         if unknown:
             raise RadiomicsInputError(f"unknown radiomics settings {unknown}; known: {sorted(known)}")
         values = dict(data)
-        for key in ("discretisation", "ivh"):
+        for key in ("discretisation", "ivh", "filtered_discretisation"):
             if key in values and isinstance(values[key], dict):
                 values[key] = Discretisation(**values[key])
         for key in ("voxel_size_mm", "resegmentation_range"):
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
         try:
+            if "filters" in values:
+                values["filters"] = tuple(f if isinstance(f, FilterSpec) else FilterSpec(**f) for f in values["filters"] or ())
             return cls(**values)
         except TypeError as error:
             raise RadiomicsInputError(f"bad radiomics settings: {error}") from error
@@ -82,21 +90,27 @@ def _plain(value):
 
 _INTERPOLATORS = {"sitkNearestNeighbor": "nearest", "sitkLinear": "linear", "sitkBSpline": "cubic"}
 _SHARED_PYRADIOMICS_SETTINGS = {"binWidth", "binCount", "resampledPixelSpacing", "interpolator", "resegmentRange",
-                                "resegmentMode", "force2D", "force2Ddimension", "label"}
+                                "resegmentMode", "force2D", "force2Ddimension", "label", "wavelet"}
 
 
 def from_pyradiomics(parameters: dict) -> tuple[ExtractionSettings, int | None, list[str]]:
     """Settings from a PyRadiomics parameter file's mapping, for the settings both share.
 
     Returns the settings, the label it names (or None) and the settings it has that are not carried over.
-    PyRadiomics does not round intensities after interpolation, nor interpolate masks linearly with a
-    partial-volume threshold: Hepatica keeps IBSI's defaults for those."""
+    LoG sigmas become LoG filters, Wavelet the eight level-1 sub-bands (IBSI-2 conventions, which differ from
+    PyRadiomics's own). PyRadiomics does not round intensities after interpolation, nor interpolate masks
+    linearly with a partial-volume threshold: Hepatica keeps IBSI's defaults for those."""
     setting = dict(parameters.get("setting") or {})
     ignored = sorted(f"setting.{k}" for k in set(setting) - _SHARED_PYRADIOMICS_SETTINGS)
     ignored += sorted(k for k in parameters if k not in ("setting", "imageType", "featureClass"))
     image_types = parameters.get("imageType") or {"Original": {}}
-    ignored += sorted(f"imageType.{k}" for k in image_types if k != "Original")
-    values: dict = {}
+    ignored += sorted(f"imageType.{k}" for k in image_types if k not in ("Original", "LoG", "Wavelet"))
+    filters = [FilterSpec("log", sigma_mm=float(sigma)) for sigma in (image_types.get("LoG") or {}).get("sigma", [])]
+    if "Wavelet" in image_types:
+        name = setting.get("wavelet", "coif1")
+        filters += [FilterSpec("wavelet", wavelet=name, subband="".join(bands))
+                    for bands in itertools.product("LH", repeat=3)]
+    values: dict = {"filters": tuple(filters)}
     if "binCount" in setting:
         values["discretisation"] = Discretisation("fixed_bin_number", int(setting["binCount"]), None)
     else:
