@@ -30,7 +30,8 @@ def ircad_masks(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("ircad_masks")
     with zipfile.ZipFile(archive) as z:
         z.extractall(target, members=[n for n in z.namelist() if n.startswith(("MASKS_DICOM/liver/",
-                                                                                "MASKS_DICOM/livertumor01/"))])
+                                                                                "MASKS_DICOM/livertumor01/",
+                                                                                "MASKS_DICOM/livertumor06/"))])
     return target / "MASKS_DICOM"
 
 

@@ -37,9 +37,23 @@ def test_demo_writes_a_valid_result_and_a_self_contained_report(demo_dir):
     assert html.count("data:image/png;base64,") == 8
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", html), "the report must not load anything from outside"
     assert "Liver and lesions" in html and "Longest axial diameter (mm)" in html
-    for absent in ("LI-RADS", "Radiomics"):  # stages not built yet are absent, not faked
-        assert absent not in html
+    assert "LI-RADS" not in html  # a stage not built yet is absent, not faked
+    assert "<h2>Radiomics</h2>" in html and "radiomics/features.csv" in html
     assert "Phantom^Hepatica" not in html and "HEPATICA-PHANTOM" not in json.dumps(result)  # no patient identifiers
+
+
+def test_demo_extracts_radiomics_of_the_liver_and_each_lesion(demo_dir):
+    result = json.loads((demo_dir / "result.json").read_text())
+    radiomics = result["radiomics"]
+    assert [r["roi"] for r in radiomics["rois"]][:2] == ["liver", "lesion 1"]
+    assert len(radiomics["rois"]) == 1 + result["segmentation"]["lesion_count"]
+    liver = radiomics["rois"][0]["features"]
+    assert len(liver) == 211 and liver["morph_vol_approx"] / 1000 == pytest.approx(
+        result["segmentation"]["liver_volume_ml"], rel=0.02)  # 1 mm grid vs the CT grid
+    assert 40 < liver["stat_mean"] < 160  # enhanced liver parenchyma, HU
+    table = (demo_dir / radiomics["files"]["table"]).read_text().splitlines()
+    assert table[0].startswith("case,image,mask,label,image_type,") and len(table) == 1 + len(radiomics["rois"])
+    assert "resegmentation_range" in (demo_dir / radiomics["files"]["parameters"]).read_text()
 
 
 def test_demo_segments_the_phantom_liver_and_lesions(demo_dir):

@@ -48,13 +48,15 @@ def demo(out_dir: Path, seed: int, quiet: bool) -> None:
                    "PHASE is pre, arterial, portal_venous or delayed. Repeatable.")
 @click.option("--backend", default="bundled", show_default=True, type=click.Choice(["bundled", "totalsegmentator"]),
               help="Segmentation backend.")
-@click.option("--no-segment", is_flag=True, help="Skip liver and lesion segmentation.")
+@click.option("--no-segment", is_flag=True, help="Skip liver and lesion segmentation (and radiomics).")
+@click.option("--no-radiomics", is_flag=True, help="Skip radiomics features of the liver and lesions.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def analyze(inputs: tuple[str, ...], out_dir: Path, phase_overrides: tuple[str, ...], backend: str,
-            no_segment: bool, quiet: bool) -> None:
+            no_segment: bool, no_radiomics: bool, quiet: bool) -> None:
     """Analyse a study: a DICOM folder, or image files one per phase (PHASE=FILE, e.g. arterial=art.nii.gz).
 
-    Writes OUT/result.json, OUT/report.html, OUT/images/ and OUT/segmentation/ (liver and lesion masks).
+    Writes OUT/result.json, OUT/report.html, OUT/images/, OUT/segmentation/ (liver and lesion masks) and
+    OUT/radiomics/ (IBSI features of the liver and each lesion).
     """
     from hepatica.pipeline import analyze as run_analyze
 
@@ -63,7 +65,7 @@ def analyze(inputs: tuple[str, ...], out_dir: Path, phase_overrides: tuple[str, 
         overrides = dict(_split_assignment(item, "--phase") for item in phase_overrides)
     with _errors_as_messages(), _progress(quiet) as progress:
         outputs = run_analyze(study_inputs, out_dir, phases=overrides, progress=progress,
-                              backend=None if no_segment else backend)
+                              backend=None if no_segment else backend, radiomics=not no_radiomics)
     _done(outputs)
 
 

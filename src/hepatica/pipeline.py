@@ -1,8 +1,8 @@
-"""The per-study pipeline: read the study, take its inventory, segment the liver and lesions, render key
-images with the masks outlined, write result and report.
+"""The per-study pipeline: read the study, take its inventory, segment the liver and lesions, extract their
+radiomics features, render key images with the masks outlined, write result and report.
 
-``analyze`` is what the ``hepatica analyze`` command and the demo run; later stages (LI-RADS, radiomics) plug
-in here and add their sections to the `StudyResult`.
+``analyze`` is what the ``hepatica analyze`` command and the demo run; later stages (LI-RADS) plug in here and
+add their sections to the `StudyResult`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from hepatica.io.study import Study, StudyInput, StudySeries, load_study
 from hepatica.io.volume import Volume, resample_to_grid
 from hepatica.phantom import make_phantom_study
 from hepatica.phantom.write import write_phantom_study
+from hepatica.radiomics.study import study_radiomics
 from hepatica.report.html import write_report
 from hepatica.report.images import render_views, volume_centre
 from hepatica.segment import segment
@@ -39,8 +40,8 @@ from hepatica.result import (
 #: Called with (step description, step number from 1, number of steps) as the pipeline advances.
 ProgressCallback = Callable[[str, int, int], None]
 
-ANALYZE_STEPS = ("Reading the study", "Taking the inventory", "Segmenting liver and lesions", "Rendering key images",
-                 "Writing result and report")
+ANALYZE_STEPS = ("Reading the study", "Taking the inventory", "Segmenting liver and lesions",
+                 "Extracting radiomics features", "Rendering key images", "Writing result and report")
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,11 @@ def analyze(
     progress: ProgressCallback | None = None,
     command: str = "analyze",
     backend: str | None = "bundled",
+    radiomics: bool = True,
 ) -> AnalysisOutputs:
     """Analyse one study and write ``out_dir/result.json``, ``out_dir/report.html``, ``out_dir/images/`` and,
-    unless ``backend`` is None, the masks in ``out_dir/segmentation/``.
+    unless ``backend`` is None, the masks in ``out_dir/segmentation/`` and (with ``radiomics``) the features
+    of the liver and each lesion in ``out_dir/radiomics/``.
 
     ``inputs`` and ``phases`` are as for :func:`hepatica.io.load_study`. The liver and lesions are segmented on
     the portal-venous series (else the first CT series) with the named segmentation backend.
@@ -83,19 +86,26 @@ def analyze(
         segmented = (target, segmentation, outputs)
         models = model_infos(segmentation)
     step()
+    radiomics_summary = None
+    if segmented and radiomics:
+        radiomics_summary = study_radiomics(segmented[0].volume, segmentation.liver, segmentation.lesions,
+                                            segmented[0].id, out_dir / "radiomics", relative_to=out_dir)
+    step()
     key_images = render_key_images(study, out_dir, segmented)
     step()
     result = StudyResult(
         provenance=Provenance(
             command=command,
             models=models,
-            parameters={"phase_overrides": dict(phases or {}), "segmentation_backend": backend},
+            parameters={"phase_overrides": dict(phases or {}), "segmentation_backend": backend,
+                        "radiomics": bool(radiomics_summary)},
             inputs=[InputIdentifier(series_id=s.id, identifier=s.input_id,
                                     kind="dicom-series" if study.source == "dicom" else "image-file")
                     for s in study.series],
         ),
         study=inventory,
         segmentation=segmented[2].summary if segmented else None,
+        radiomics=radiomics_summary,
         key_images=key_images,
         warnings=list(study.warnings),
     )

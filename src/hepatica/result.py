@@ -149,6 +149,26 @@ class SegmentationSummary(_Model):
     files: dict[str, str] = Field(description="Mask files relative to the result: liver, lesions, dicom_seg.")
 
 
+class RoiFeatures(_Model):
+    """IBSI radiomics features of one ROI and image type."""
+
+    roi: str = Field(description='"liver" or "lesion N" (N as in lesions.nii.gz).')
+    label: int | None = None
+    series_id: str
+    image_type: str = Field(description='"original" or a filter, e.g. "log_2mm".')
+    features: dict[str, float | None] = Field(description="By IBSI tag; None where a feature is undefined.")
+
+
+class RadiomicsSummary(_Model):
+    """Radiomics of the liver and lesions: the settings, every feature per ROI and the table file."""
+
+    parameters: dict = Field(description="The extraction settings (also written as params.yaml).")
+    rois: list[RoiFeatures]
+    headline: list[str] = Field(description="Features the report shows.")
+    columns: list[str] = Field(description="Identifier columns of the table; feature columns follow.")
+    files: dict[str, str] = Field(description="table (features.csv) and parameters, relative to the result.")
+
+
 class StudyResult(_Model):
     """Everything Hepatica computed for one study."""
 
@@ -156,6 +176,7 @@ class StudyResult(_Model):
     provenance: Provenance
     study: StudyInventory
     segmentation: SegmentationSummary | None = None
+    radiomics: RadiomicsSummary | None = None
     key_images: list[KeyImage] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
 
