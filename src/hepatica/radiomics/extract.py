@@ -55,7 +55,7 @@ def extract(image: np.ndarray, mask: np.ndarray, spacing_mm, settings: Extractio
 def extract_all(image: np.ndarray, mask: np.ndarray, spacing_mm, settings: ExtractionSettings,
                 diagnostics: bool = False) -> dict[str, dict[str, float]]:
     """{image type: features}: "original" and one entry per filter in ``settings.filters``."""
-    image = np.asarray(image, dtype=np.float64)
+    image = np.asarray(image)  # cropped and converted to float by the interpolation step
     mask = np.asarray(mask) > 0
     spacing = tuple(float(s) for s in spacing_mm)
     wanted = settings.voxel_size_mm
