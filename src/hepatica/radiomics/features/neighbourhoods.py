@@ -24,9 +24,15 @@ def grey_tone_difference_matrix(levels: np.ndarray, n_levels: int, z: int | None
     """Rows (n_i, s_i) for grey levels 1..Ng: voxels with a neighbour in the ROI, and sum of |i - mean of
     their neighbours|."""
     inside = levels > 0
-    kernel = _kernel(in_plane=z is not None)
-    neighbours = ndimage.convolve(inside.astype(np.float64), kernel, mode="constant")
-    sums = ndimage.convolve(levels.astype(np.float64), kernel, mode="constant")
+    size = (1, 3, 3) if z is not None else (3, 3, 3)
+    count = float(np.prod(size))
+
+    def box_sum(array: np.ndarray) -> np.ndarray:  # sum over the neighbourhood without its centre (separable)
+        values = array.astype(np.float64)
+        return np.rint(ndimage.uniform_filter(values, size=size, mode="constant") * count) - values
+
+    neighbours = box_sum(inside)
+    sums = box_sum(levels)
     valid = inside & (neighbours > 0)
     grey = levels[valid]
     difference = np.abs(grey - sums[valid] / neighbours[valid])

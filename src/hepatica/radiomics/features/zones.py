@@ -58,7 +58,8 @@ def gldzm_features(levels: np.ndarray, n_levels: int, morphological_mask: np.nda
         distance = in_volume if z is None else in_slice[z:z + 1]
         labels, grey, _ = zones(part)
         zone_distance = np.full(grey.size + 1, np.iinfo(np.int64).max)
-        np.minimum.at(zone_distance, labels.ravel(), distance.ravel().astype(np.int64))
+        inside = part > 0
+        np.minimum.at(zone_distance, labels[inside], distance[inside].astype(np.int64))
         return size_matrix(grey, zone_distance[1:], n, int((part > 0).sum()))
 
     return undirected_features(levels, n_levels, build, lambda m: size_matrix_features(m, "dzm"), dimensions)
