@@ -4,7 +4,6 @@ diagnostic ones, within tolerance."""
 from pathlib import Path
 
 import pytest
-import SimpleITK as sitk
 
 from hepatica.radiomics.extract import extract
 from hepatica.radiomics.settings import Discretisation, ExtractionSettings
@@ -25,19 +24,11 @@ CONFIGURATIONS = {
 }
 
 
-@pytest.fixture(scope="module")
-def phantom():
-    folder = shared("ibsi/ibsi_1_ct_radiomics_phantom/nifti")
-    image = sitk.ReadImage(str(folder / "image" / "phantom.nii.gz"))
-    mask = sitk.ReadImage(str(folder / "mask" / "mask.nii.gz"))
-    return sitk.GetArrayFromImage(image), sitk.GetArrayFromImage(mask), image.GetSpacing()[::-1]
-
-
 @pytest.mark.parametrize("configuration", sorted(CONFIGURATIONS))
-def test_configuration_matches_the_reference_values(phantom, configuration):
+def test_configuration_matches_the_reference_values(ct_phantom, configuration):
     references = read_reference(
         Path(shared("ibsi/reference_values")) / f"ibsi_1_reference_values_config_{configuration}.csv")
-    features = extract(*phantom, CONFIGURATIONS[configuration], diagnostics=True)
+    features = extract(*ct_phantom, CONFIGURATIONS[configuration], diagnostics=True)
     missing = [r.tag for r in references if r.tag not in features]
     wrong = [(r.tag, features[r.tag], r.value, r.tolerance) for r in references
              if r.tag in features and not r.matches(features[r.tag])]

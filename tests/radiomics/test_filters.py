@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import SimpleITK as sitk
 
 from hepatica.radiomics import ExtractionSettings, RadiomicsInputError
 from hepatica.radiomics.extract import extract_all
@@ -27,14 +26,6 @@ IN_PLANE_SUBBAND = {"LLH": "LH", "HHH": "HH"}
 
 
 @pytest.fixture(scope="module")
-def phantom():
-    folder = shared("ibsi/ibsi_1_ct_radiomics_phantom/nifti")
-    image = sitk.ReadImage(str(folder / "image" / "phantom.nii.gz"))
-    mask = sitk.ReadImage(str(folder / "mask" / "mask.nii.gz"))
-    return sitk.GetArrayFromImage(image), sitk.GetArrayFromImage(mask), image.GetSpacing()[::-1]
-
-
-@pytest.fixture(scope="module")
 def references():
     rows = csv.DictReader(Path(shared("ibsi/reference_values/ibsi_2_reference_values.csv")).open(
         encoding="utf-8-sig"), delimiter=";")
@@ -47,7 +38,7 @@ def references():
 
 
 @pytest.mark.parametrize("configuration", [f"{n}.{d}" for n in FILTERS for d in "AB"])
-def test_ibsi2_phase2_statistics(phantom, references, configuration):
+def test_ibsi2_phase2_statistics(ct_phantom, references, configuration):
     number, dimension = configuration.split(".")
     spec = FILTERS[number]
     if spec is not None and spec.kind == "wavelet" and dimension == "A":
@@ -56,7 +47,7 @@ def test_ibsi2_phase2_statistics(phantom, references, configuration):
     settings = ExtractionSettings(by_slice=dimension == "A", voxel_size_mm=None if dimension == "A" else (1, 1, 1),
                                   image_interpolation="cubic", resegmentation_range=(-1000, 400),
                                   filters=(spec,) if spec else ())
-    features = extract_all(*phantom, settings)[spec.name if spec else "original"]
+    features = extract_all(*ct_phantom, settings)[spec.name if spec else "original"]
     expected = references[configuration]
     assert len(expected) == 18
     wrong = {tag: (features[tag], value, tolerance) for tag, (value, tolerance) in expected.items()

@@ -33,11 +33,18 @@ def compute_features(roi: Roi, discretised: Discretised, ivh: tuple[np.ndarray, 
     features.update(statistics_features(roi.values))
     features.update(histogram_features(discretised.values, discretised.n_levels))
     features.update(ivh_features(*(ivh or (discretised.values, 1, discretised.n_levels, 1))))
+    features.update(texture_features(discretised, roi.morphological_mask, dimensions))
+    return features
+
+
+def texture_features(discretised: Discretised, morphological_mask: np.ndarray,
+                     dimensions: tuple[str, ...]) -> dict[str, float]:
+    """GLCM, GLRLM, GLSZM, GLDZM, NGTDM and NGLDM features of the grey levels."""
     levels, n = discretised.levels, discretised.n_levels
-    features.update(glcm_features(levels, n, dimensions))
+    features = glcm_features(levels, n, dimensions)
     features.update(glrlm_features(levels, n, dimensions))
     features.update(glszm_features(levels, n, dimensions))
-    features.update(gldzm_features(levels, n, roi.morphological_mask, dimensions))
+    features.update(gldzm_features(levels, n, morphological_mask, dimensions))
     features.update(ngtdm_features(levels, n, dimensions))
     features.update(ngldm_features(levels, n, dimensions))
     return features
@@ -86,15 +93,9 @@ def filtered_features(response: Roi, discretisation: Discretisation, dimensions:
     IBSI-2; morphology, local intensity and the IVH describe the original image only."""
     d = discretisation
     discretised = discretise(response, d.method, bins=d.bins, bin_width=d.bin_width)
-    levels, n = discretised.levels, discretised.n_levels
     features = statistics_features(response.values)
-    features.update(histogram_features(discretised.values, n))
-    features.update(glcm_features(levels, n, dimensions))
-    features.update(glrlm_features(levels, n, dimensions))
-    features.update(glszm_features(levels, n, dimensions))
-    features.update(gldzm_features(levels, n, response.morphological_mask, dimensions))
-    features.update(ngtdm_features(levels, n, dimensions))
-    features.update(ngldm_features(levels, n, dimensions))
+    features.update(histogram_features(discretised.values, discretised.n_levels))
+    features.update(texture_features(discretised, response.morphological_mask, dimensions))
     return features
 
 
