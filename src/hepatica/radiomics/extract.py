@@ -19,17 +19,18 @@ from hepatica.radiomics.settings import Discretisation, ExtractionSettings
 
 
 def compute_features(roi: Roi, discretised: Discretised, ivh: tuple[np.ndarray, float, float, float] | None = None,
-                     dimensions: tuple[str, ...] = ("2D", "3D"), local_image: np.ndarray | None = None
+                     dimensions: tuple[str, ...] = ("2D", "3D"), surroundings: Roi | None = None
                      ) -> dict[str, float]:
     """Every IBSI-1 feature of a processed ROI, by tag (texture tags carry their aggregation, e.g.
     ``cm_energy_3D_comb``).
 
     ``ivh`` is (values, lowest, highest, step) for the intensity-volume histogram; by default the grey levels
     over 1..Ng in steps of 1. ``dimensions`` chooses the texture aggregations ("2D" gives 2D and 2.5D).
-    ``local_image`` is the image the local intensity peaks read (default the ROI's own)."""
+    ``surroundings`` is the same ROI on a grid with a margin around it, for the local intensity peaks whose
+    1 cm^3 spheres reach beyond the ROI (default ``roi`` itself)."""
     features = morphology_features(roi.image, roi.intensity_mask, roi.morphological_mask, roi.spacing_mm)
-    image = roi.image if local_image is None else local_image
-    features.update(local_intensity_features(image, roi.intensity_mask, roi.spacing_mm))
+    around = roi if surroundings is None else surroundings
+    features.update(local_intensity_features(around.image, around.intensity_mask, around.spacing_mm))
     features.update(statistics_features(roi.values))
     features.update(histogram_features(discretised.values, discretised.n_levels))
     features.update(ivh_features(*(ivh or (discretised.values, 1, discretised.n_levels, 1))))
@@ -73,17 +74,19 @@ def extract_all(image: np.ndarray, mask: np.ndarray, spacing_mm, settings: Extra
                                mask_order=settings.mask_interpolation, partial_volume=settings.partial_volume,
                                round_intensities=settings.round_intensities, full_image=diagnostics,
                                margin_mm=margin)
-    roi = resegment(interpolated.roi, settings.resegmentation_range, settings.outlier_sigma)
+    surroundings = resegment(interpolated.roi, settings.resegmentation_range, settings.outlier_sigma)
+    roi = surroundings.cropped()
     d = settings.discretisation
     low = settings.resegmentation_range[0] if settings.resegmentation_range else None
     discretised = discretise(roi, d.method, bins=d.bins, bin_width=d.bin_width, lower_bound=low)
     dimensions = ("2D",) if settings.by_slice else ("3D",)
-    results = {"original": compute_features(roi, discretised, ivh_input(roi, settings), dimensions)}
+    results = {"original": compute_features(roi, discretised, ivh_input(roi, settings), dimensions, surroundings)}
     if diagnostics:
-        results["original"].update(_diagnostics(image, mask, spacing, interpolated, roi))
+        results["original"].update(_diagnostics(image, mask, spacing, interpolated, surroundings))
     for spec in settings.filters:
-        response = Roi(spec.apply(roi.image, roi.spacing_mm, settings.by_slice), roi.spacing_mm,
-                       roi.intensity_mask, roi.morphological_mask)
+        # filtered on the grid with margin (exact near the ROI), features on the ROI's box
+        response = Roi(spec.apply(surroundings.image, roi.spacing_mm, settings.by_slice), roi.spacing_mm,
+                       surroundings.intensity_mask, surroundings.morphological_mask).cropped()
         results[spec.name] = filtered_features(response, settings.filtered_discretisation, dimensions)
     return results
 
