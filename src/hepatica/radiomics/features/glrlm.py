@@ -11,26 +11,26 @@ from hepatica.radiomics.features.texture import Matrix, directional_features, si
 def runs(levels: np.ndarray, direction) -> tuple[np.ndarray, np.ndarray]:
     """Grey level and length of every run of equal ROI grey levels along ``direction``.
 
-    The volume is sheared so that every line along ``direction`` becomes a row of a 2D array (other axes
-    shift by the position along the direction's first non-zero axis), a zero ends each row, and runs are the
-    stretches between changes of value in the flattened rows: linear time, no sorting."""
+    The volume is sheared so that every line along ``direction`` becomes a row of a 2D array (each plane across
+    the direction's first non-zero axis shifts by its position on the other axes), a zero ends each row, and
+    runs are the stretches between changes of value in the flattened rows: linear time, no sorting."""
     d = np.asarray(direction)
-    axis = int(np.flatnonzero(d)[0])
+    n = levels.shape
+    axis = min(np.flatnonzero(d), key=lambda a: n[a])  # lines are indexed by their position on this axis
     if d[axis] < 0:
         d = -d  # the same lines
     others = [a for a in range(3) if a != axis]
-    n = levels.shape
-    # sheared coordinates: t along ``axis``; on every other axis c - t * d_c, shifted to start at 0
-    index = np.indices(n, sparse=True)
-    t = index[axis]
-    shape, coords = [], []
-    for a in others:
-        shift = (n[axis] - 1) * max(0, d[a])
-        shape.append(n[a] + (n[axis] - 1) * abs(d[a]))
-        coords.append(index[a] - t * d[a] + shift)
-    sheared = np.zeros((shape[0], shape[1], n[axis] + 1), dtype=levels.dtype)  # + 1: a zero ends each row
-    sheared[coords[0], coords[1], t] = levels
-    flat = sheared.ravel()
+    steps = [int(d[a]) for a in others]
+    size = [n[a] + (n[axis] - 1) * abs(step) for a, step in zip(others, steps)]
+    rows = np.zeros((size[0], size[1], n[axis] + 1), dtype=levels.dtype)  # + 1: a zero ends each row
+    if steps == [0, 0]:
+        rows[:, :, :-1] = np.moveaxis(levels, axis, -1)
+    else:
+        planes, stack = np.moveaxis(levels, axis, 0), np.moveaxis(rows, -1, 0)
+        for t in range(n[axis]):
+            first = [(n[axis] - 1) * max(0, step) - t * step for step in steps]
+            stack[t, first[0]:first[0] + n[others[0]], first[1]:first[1] + n[others[1]]] = planes[t]
+    flat = rows.ravel()
     boundaries = np.concatenate(([0], np.flatnonzero(flat[1:] != flat[:-1]) + 1))
     lengths = np.diff(np.append(boundaries, flat.size))
     grey = flat[boundaries]
@@ -40,7 +40,7 @@ def runs(levels: np.ndarray, direction) -> tuple[np.ndarray, np.ndarray]:
 
 def run_length_matrix(levels: np.ndarray, n_levels: int, direction) -> Matrix:
     grey, length = runs(levels, direction)
-    return size_matrix(grey, length, n_levels, int((levels > 0).sum()))
+    return size_matrix(grey, length, n_levels, np.count_nonzero(levels))
 
 
 def glrlm_features(levels: np.ndarray, n_levels: int, dimensions=("2D", "3D")) -> dict[str, float]:

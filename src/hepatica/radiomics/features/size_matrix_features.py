@@ -23,12 +23,11 @@ TAGS = {
 
 def size_matrix_features(matrix: Matrix, family: str) -> dict[str, float]:
     """The 16 features (17 for NGLDM) of a grey level x size count matrix."""
-    used = np.flatnonzero(matrix.counts.any(axis=0))  # zone sizes reach 10^6 on a liver: keep the columns in use
-    counts = matrix.counts[:, used]
+    counts = matrix.counts
     total = counts.sum()
     p = counts / total
     i = np.arange(1, counts.shape[0] + 1, dtype=np.float64)[:, None]
-    j = (used + 1).astype(np.float64)[None, :]
+    j = matrix.sizes.astype(np.float64)[None, :]
     by_grey, by_size = counts.sum(axis=1), counts.sum(axis=0)
     mu_i, mu_j = np.sum(i * p), np.sum(j * p)
     nonzero = p[p > 0]

@@ -26,15 +26,26 @@ DIRECTIONS_2D = [d for d in DIRECTIONS_3D if d[0] == 0]
 
 @dataclass
 class Matrix:
-    """One texture matrix with the number of ROI voxels it was counted over (IBSI's N_v)."""
+    """One texture matrix with the number of ROI voxels it was counted over (IBSI's N_v). A grey level x size
+    matrix (runs, zones, dependences) keeps only the sizes that occur, as its columns' ``sizes``: zone sizes
+    reach 10^6 on a liver, of which a few thousand occur."""
 
     counts: np.ndarray
     voxels: int
+    sizes: np.ndarray | None = None  # ascending; None for matrices without a size axis
 
     def __add__(self, other: Matrix) -> Matrix:
-        """Merged matrix; run, zone or count axes of different lengths are padded with zeros."""
-        shape = tuple(max(a, b) for a, b in zip(self.counts.shape, other.counts.shape))
-        return Matrix(_padded(self.counts, shape) + _padded(other.counts, shape), self.voxels + other.voxels)
+        """Merged matrix; missing rows, columns or sizes count zero."""
+        rows = max(self.counts.shape[0], other.counts.shape[0])
+        voxels = self.voxels + other.voxels
+        if self.sizes is not None:
+            sizes = np.union1d(self.sizes, other.sizes)
+            counts = np.zeros((rows, sizes.size))
+            for part in (self, other):
+                counts[:part.counts.shape[0], np.searchsorted(sizes, part.sizes)] += part.counts
+            return Matrix(counts, voxels, sizes)
+        shape = (rows,) + tuple(max(a, b) for a, b in zip(self.counts.shape[1:], other.counts.shape[1:]))
+        return Matrix(_padded(self.counts, shape) + _padded(other.counts, shape), voxels)
 
 
 def shifted_pairs(levels: np.ndarray, direction) -> tuple[np.ndarray, np.ndarray]:
@@ -107,7 +118,14 @@ def _padded(counts: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def size_matrix(levels: np.ndarray, sizes: np.ndarray, n_levels: int, voxels: int) -> Matrix:
-    """Counts of (grey level, size) pairs, e.g. runs by length or zones by size: rows 1..Ng, columns 1..max."""
-    width = int(sizes.max()) if sizes.size else 1
-    counts = np.bincount((levels - 1) * width + (sizes - 1), minlength=n_levels * width)
-    return Matrix(counts.reshape(n_levels, width).astype(np.float64), voxels)
+    """Counts of (grey level, size) pairs, e.g. runs by length or zones by size: rows 1..Ng, a column per size
+    that occurs."""
+    if sizes.size == 0:
+        return Matrix(np.zeros((n_levels, 1)), voxels, np.ones(1, dtype=np.int64))
+    occurring = np.bincount(sizes)
+    used = np.flatnonzero(occurring)
+    column = np.zeros(occurring.size, dtype=np.intp)
+    column[used] = np.arange(used.size)
+    index = (levels.astype(np.intp) - 1) * used.size + column[sizes]
+    counts = np.bincount(index, minlength=n_levels * used.size).reshape(n_levels, used.size)
+    return Matrix(counts.astype(np.float64), voxels, used)

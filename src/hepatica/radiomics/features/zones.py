@@ -40,7 +40,7 @@ def edge_distance(mask: np.ndarray, in_plane: bool) -> np.ndarray:
 
 def size_zone_matrix(levels: np.ndarray, n_levels: int, z: int | None) -> Matrix:
     _, grey, sizes = zones(levels)
-    return size_matrix(grey, sizes, n_levels, int((levels > 0).sum()))
+    return size_matrix(grey, sizes, n_levels, np.count_nonzero(levels))
 
 
 def glszm_features(levels: np.ndarray, n_levels: int, dimensions=("2D", "3D")) -> dict[str, float]:
@@ -60,7 +60,7 @@ def gldzm_features(levels: np.ndarray, n_levels: int, morphological_mask: np.nda
         zone_distance = np.full(grey.size + 1, np.iinfo(np.int64).max)
         inside = part > 0
         np.minimum.at(zone_distance, labels[inside], distance[inside].astype(np.int64))
-        return size_matrix(grey, zone_distance[1:], n, int((part > 0).sum()))
+        return size_matrix(grey, zone_distance[1:], n, np.count_nonzero(part))
 
     return undirected_features(levels, n_levels, build, lambda m: size_matrix_features(m, "dzm"), dimensions)
 
