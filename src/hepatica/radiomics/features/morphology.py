@@ -32,12 +32,11 @@ def morphology_features(image: np.ndarray, intensity_mask: np.ndarray, morpholog
     area = np.sum(np.linalg.norm(np.cross(b - a, c - a), axis=1)) / 2.0
     voxel_volume = float(np.prod(spacing))
 
-    centres = np.argwhere(morphological_mask) * spacing
-    eigen = np.sort(np.linalg.eigvalsh(np.cov(centres, rowvar=False)))[::-1]
+    centre, covariance = _moments(morphological_mask.astype(np.float64), spacing)
+    eigen = np.sort(np.linalg.eigvalsh(covariance))[::-1]
     major, minor, least = eigen
-    intensity_centres = np.argwhere(intensity_mask) * spacing
     values = image[intensity_mask]
-    centre_of_mass = np.sum(values[:, None] * intensity_centres, axis=0) / values.sum()
+    centre_of_mass, _ = _moments(np.where(intensity_mask, image, 0.0), spacing)
 
     hull = ConvexHull(vertices)
     hull_points = vertices[hull.vertices]
@@ -55,7 +54,7 @@ def morphology_features(image: np.ndarray, intensity_mask: np.ndarray, morpholog
         "morph_sph_dispr": area / sphere ** (1 / 3),
         "morph_sphericity": sphere ** (1 / 3) / area,
         "morph_asphericity": (area**3 / sphere) ** (1 / 3) - 1.0,
-        "morph_com": float(np.linalg.norm(centres.mean(axis=0) - centre_of_mass)),
+        "morph_com": float(np.linalg.norm(centre - centre_of_mass)),
         "morph_diam": float(distance.pdist(hull_points).max()) if len(hull_points) > 1 else 0.0,
         "morph_pca_maj_axis": 4.0 * np.sqrt(major),
         "morph_pca_min_axis": 4.0 * np.sqrt(minor),
@@ -72,6 +71,25 @@ def morphology_features(image: np.ndarray, intensity_mask: np.ndarray, morpholog
         "morph_moran_i": moran,
         "morph_geary_c": geary,
     }
+
+
+def _moments(weights: np.ndarray, spacing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean position (mm) of the voxels and the sample covariance of their positions (as np.cov with
+    unit weights), from the 2D projections of ``weights`` instead of a list of every voxel's coordinates."""
+    positions = [np.arange(n) * s for n, s in zip(weights.shape, spacing)]
+    total = weights.sum()
+    centre = np.array([np.dot(weights.sum(axis=tuple(b for b in range(3) if b != a)), positions[a])
+                       for a in range(3)]) / total
+    covariance = np.empty((3, 3))
+    for a, b in itertools.combinations_with_replacement(range(3), 2):
+        u, v = positions[a] - centre[a], positions[b] - centre[b]
+        if a == b:
+            value = np.dot(weights.sum(axis=tuple(c for c in range(3) if c != a)), u * u)
+        else:
+            plane = weights.sum(axis=3 - a - b)  # axes (a, b) remain, in order
+            value = u @ plane @ v
+        covariance[a, b] = covariance[b, a] = value / (total - 1)
+    return centre, covariance
 
 
 def ellipsoid_area(a: float, b: float, c: float, terms: int = 20) -> float:
@@ -95,10 +113,11 @@ def spatial_autocorrelation(values: np.ndarray, mask: np.ndarray, spacing_mm) ->
 
     The weight depends only on the offset between two voxels, so each double sum over pairs is a correlation
     with the kernel 1/distance, which FFTs give in O(n log n) instead of IBSI's O(n^2) (no subsampling, even
-    for a whole liver). The grid is twice the ROI's box per axis so that offsets do not wrap around. The kernel
-    is even, so its transform is real: a type-I DCT of one octant gives it. The sums over pairs come from
-    the spectra (Parseval) or one inverse transform, never from per-voxel fields. Transforms run in single
-    precision (relative error about 1e-6, far below IBSI's tolerances), sums in double."""
+    for a whole liver). The grid is twice the ROI's box per axis so that offsets do not wrap around; the
+    padding's zero rows are never transformed, and the last axis' frequencies are handled a block at a time,
+    so memory stays near three copies of the box. The kernel is even, so its transform is real: a type-I DCT
+    of one octant gives it. Transforms run in single precision (relative error about 1e-6, far below IBSI's
+    tolerances), sums in double."""
     n = values.size
     deviation = values - values.mean()
     denominator = np.sum(deviation**2)
@@ -109,51 +128,48 @@ def spatial_autocorrelation(values: np.ndarray, mask: np.ndarray, spacing_mm) ->
     inside = mask[box]
     shape = [_even_fast_length(2 * k - 1) for k in inside.shape]
     kernel = _inverse_distance_spectrum(shape, spacing_mm)
-    full = np.prod(shape)
 
-    # sum_ij m_i m_j w_ij and sum_ij d_i^2 m_j w_ij: the kernel applied to the mask, read at the ROI voxels
-    spectrum = _padded_rfftn(1.0, inside, shape)
-    _multiply_folded(spectrum, kernel)
-    near_mask = _cropped_irfftn(spectrum, shape, inside.shape)[inside].astype(np.float64)
-    weight_sum = np.sum(near_mask)
-    squares_near_mask = np.sum(deviation**2 * near_mask)
-    del near_mask
+    def row_spectra(placed) -> np.ndarray:  # rfft along the last axis of the zero-padded box
+        rows = np.zeros(inside.shape[:2] + (shape[2],), dtype=np.float32)
+        rows[:, :, :inside.shape[2]][inside] = placed
+        return scipy.fft.rfft(rows, axis=2, workers=-1)
 
-    # sum_ij d_i d_j w_ij = sum_k |D(k)|^2 K(k) / N over the full spectrum (Parseval)
-    spectrum = _padded_rfftn(deviation, inside, shape, spectrum)
-    cross = _folded_power_sum(spectrum, kernel, shape[-1]) / full
-
+    mask_rows, deviation_rows = row_spectra(1.0), row_spectra(deviation)
+    near_rows = np.empty_like(mask_rows)  # the kernel applied to the mask, before the last inverse transform
+    cross = 0.0  # sum_ij d_i d_j w_ij = sum_k |D(k)|^2 K(k) / N over the full spectrum (Parseval)
+    weights = np.full(shape[2] // 2 + 1, 2.0, dtype=np.float32)  # one-sided last axis: mirrored bins count twice
+    weights[0] = weights[-1] = 1.0  # (the last is the Nyquist bin: shape[2] is even)
+    k0, k1 = inside.shape[:2]
+    for start in range(0, weights.size, 32):
+        block = slice(start, min(weights.size, start + 32))
+        factor = _unfolded(kernel[:, :, block], shape)
+        spectrum = _spectrum_block(mask_rows[:, :, block], shape)
+        spectrum.view(np.float32).reshape(factor.shape + (2,))[...] *= factor[..., None]  # real x complex
+        _store(scipy.fft.ifft(spectrum, axis=0, workers=-1, overwrite_x=True), spectrum)
+        near_rows[:, :, block] = scipy.fft.ifft(spectrum[:k0], axis=1, workers=-1, overwrite_x=True)[:, :k1]
+        parts = _spectrum_block(deviation_rows[:, :, block], shape).view(np.float32)
+        parts *= parts
+        factor *= parts[..., 0::2] + parts[..., 1::2]  # K(k) |D(k)|^2
+        cross += float(np.dot(np.sum(factor, axis=(0, 1), dtype=np.float64), weights[block]))
+    cross /= np.prod(shape)
+    near_mask = scipy.fft.irfft(near_rows, n=shape[2], axis=2, workers=-1)[:, :, :inside.shape[2]]
+    near_mask = near_mask[inside].astype(np.float64)
+    weight_sum = np.sum(near_mask)  # sum_ij m_i m_j w_ij
+    squares_near_mask = np.sum(deviation**2 * near_mask)  # sum_ij d_i^2 m_j w_ij
     moran = n / weight_sum * cross / denominator
     geary = (n - 1) / (2 * weight_sum) * (2 * squares_near_mask - 2 * cross) / denominator
     return float(moran), float(geary)
 
 
-def _padded_rfftn(values: np.ndarray, inside: np.ndarray, shape, spectrum: np.ndarray | None = None) -> np.ndarray:
-    """rfftn of ``values`` placed at the voxels ``inside`` (a box in the corner of a zero grid of ``shape``),
-    one axis at a time so that the padding's zero rows are never transformed, in one complex buffer
-    (``spectrum`` when given: reusing memory is cheaper than fresh pages)."""
-    rows = np.zeros(inside.shape[:2] + (shape[2],), dtype=np.float32)
-    rows[:, :, :inside.shape[2]][inside] = values
-    if spectrum is None:
-        spectrum = np.zeros((shape[0], shape[1], shape[2] // 2 + 1), dtype=np.complex64)
-    else:
-        spectrum[...] = 0
-    spectrum[:inside.shape[0], :inside.shape[1]] = scipy.fft.rfft(rows, axis=2, workers=-1)
-    del rows
-    planes = spectrum[:inside.shape[0]]
+def _spectrum_block(rows: np.ndarray, shape) -> np.ndarray:
+    """The 3D spectrum on a block of last-axis frequencies, from the row spectra of the box (zero-padded to
+    ``shape`` on the first two axes; the second axis is transformed on the box's planes only)."""
+    spectrum = np.zeros((shape[0], shape[1], rows.shape[2]), dtype=np.complex64)
+    spectrum[:rows.shape[0], :rows.shape[1]] = rows
+    planes = spectrum[:rows.shape[0]]
     _store(scipy.fft.fft(planes, axis=1, workers=-1, overwrite_x=True), planes)
     _store(scipy.fft.fft(spectrum, axis=0, workers=-1, overwrite_x=True), spectrum)
     return spectrum
-
-
-def _cropped_irfftn(spectrum: np.ndarray, shape, crop) -> np.ndarray:
-    """irfftn of ``spectrum`` (grid ``shape``) read only on the corner ``crop``: each axis is cut back as soon
-    as it is transformed, so later passes work on less."""
-    _store(scipy.fft.ifft(spectrum, axis=0, workers=-1, overwrite_x=True), spectrum)
-    part = spectrum[:crop[0]]
-    _store(scipy.fft.ifft(part, axis=1, workers=-1, overwrite_x=True), part)
-    part = part[:, :crop[1]]
-    return scipy.fft.irfft(part, n=shape[2], axis=2, workers=-1)[:, :, :crop[2]]
 
 
 def _store(result: np.ndarray, target: np.ndarray) -> None:
@@ -161,6 +177,24 @@ def _store(result: np.ndarray, target: np.ndarray) -> None:
     overwrite it; copy if it did not)."""
     if not np.may_share_memory(result, target):
         target[...] = result
+
+
+def _quadrants(shape):
+    """(spectrum block, octant block) index pairs covering the first two axes: the spectrum of an even kernel
+    at frequency k equals the octant's at min(k, M - k), so the upper half of each axis reads the octant
+    reversed."""
+    halves = [((slice(0, m // 2 + 1), slice(0, m // 2 + 1)), (slice(m // 2 + 1, m), slice(m // 2 - 1, 0, -1)))
+              for m in shape[:2]]
+    for (grid0, octant0), (grid1, octant1) in itertools.product(*halves):
+        yield (grid0, grid1), (octant0, octant1)
+
+
+def _unfolded(octant: np.ndarray, shape) -> np.ndarray:
+    """The kernel's spectrum over the full first two axes of ``shape``, from its octant."""
+    full = np.empty((shape[0], shape[1], octant.shape[2]), dtype=octant.dtype)
+    for grid, part in _quadrants(shape):
+        full[grid] = octant[part]
+    return full
 
 
 def _even_fast_length(minimum: int) -> int:
@@ -180,33 +214,3 @@ def _inverse_distance_spectrum(shape, spacing_mm) -> np.ndarray:
     np.reciprocal(octant, out=octant)
     octant[0, 0, 0] = 0.0  # no weight between a voxel and itself
     return scipy.fft.dctn(octant, type=1, workers=-1, overwrite_x=True)
-
-
-def _quadrants(shape):
-    """(rfftn grid block, octant block) pairs covering the first two axes: the spectrum of an even kernel at
-    frequency k equals the octant's at min(k, M - k), so the upper half of each axis reads the octant reversed."""
-    halves = [((slice(0, m // 2 + 1), slice(0, m // 2 + 1)), (slice(m // 2 + 1, m), slice(m // 2 - 1, 0, -1)))
-              for m in shape[:2]]
-    for (grid0, octant0), (grid1, octant1) in itertools.product(*halves):
-        yield (grid0, grid1), (octant0, octant1)
-
-
-def _multiply_folded(spectrum: np.ndarray, kernel: np.ndarray) -> None:
-    for grid, octant in _quadrants(spectrum.shape):
-        spectrum[grid] *= kernel[octant]
-
-
-def _folded_power_sum(spectrum: np.ndarray, kernel: np.ndarray, last_length: int, chunk: int = 16) -> float:
-    """sum over the full (two-sided) spectrum of |X(k)|^2 K(k), from the one-sided rfftn half."""
-    weights = np.full(spectrum.shape[-1], 2.0, dtype=np.float32)
-    weights[0] = 1.0
-    if last_length % 2 == 0:
-        weights[-1] = 1.0  # the Nyquist bin has no mirror image
-    total = 0.0
-    for (grid0, grid1), (octant0, octant1) in _quadrants(spectrum.shape):
-        part, factor = spectrum[grid0, grid1], kernel[octant0, octant1] * weights
-        for start in range(0, part.shape[0], chunk):
-            rows = slice(start, start + chunk)
-            power = np.abs(part[rows]) ** 2
-            total += float(np.sum(power * factor[rows], dtype=np.float64))
-    return total
