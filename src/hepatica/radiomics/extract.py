@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from hepatica.radiomics.features.glcm import glcm_features
@@ -15,6 +17,7 @@ from hepatica.radiomics.features.statistics import statistics_features
 from hepatica.radiomics.features.zones import gldzm_features, glszm_features
 from hepatica.radiomics.processing import interpolate, resegment
 from hepatica.radiomics.roi import Discretised, Roi, discretise
+from hepatica.radiomics.filters import FilterSpec
 from hepatica.radiomics.settings import Discretisation, ExtractionSettings
 
 
@@ -75,6 +78,7 @@ def extract_all(image: np.ndarray, mask: np.ndarray, spacing_mm, settings: Extra
                                round_intensities=settings.round_intensities, full_image=diagnostics,
                                margin_mm=margin)
     surroundings = resegment(interpolated.roi, settings.resegmentation_range, settings.outlier_sigma)
+    box = surroundings.box()
     roi = surroundings.cropped()
     d = settings.discretisation
     low = settings.resegmentation_range[0] if settings.resegmentation_range else None
@@ -84,11 +88,21 @@ def extract_all(image: np.ndarray, mask: np.ndarray, spacing_mm, settings: Extra
     if diagnostics:
         results["original"].update(_diagnostics(image, mask, spacing, interpolated, surroundings))
     for spec in settings.filters:
-        # filtered on the grid with margin (exact near the ROI), features on the ROI's box
-        response = Roi(spec.apply(surroundings.image, roi.spacing_mm, settings.by_slice), roi.spacing_mm,
-                       surroundings.intensity_mask, surroundings.morphological_mask).cropped()
+        response = Roi(filter_on_box(spec, surroundings.image, box, roi.spacing_mm, settings.by_slice),
+                       roi.spacing_mm, roi.intensity_mask, roi.morphological_mask)
         results[spec.name] = filtered_features(response, settings.filtered_discretisation, dimensions)
     return results
+
+
+def filter_on_box(spec: FilterSpec, image: np.ndarray, box: tuple[slice, ...], spacing_mm,
+                  by_slice: bool) -> np.ndarray:
+    """The filter's response on ``box`` of ``image``, filtering only the voxels within the filter's reach of
+    the box. Exact: the image's grid extends at least that reach around the ROI except where the scan itself
+    ends, and there the filter's boundary condition applies as on the whole image."""
+    reach = [math.ceil(spec.radius_mm(spacing_mm) / s) for s in spacing_mm]
+    around = tuple(slice(max(0, b.start - r), min(n, b.stop + r)) for b, r, n in zip(box, reach, image.shape))
+    response = spec.apply(image[around], spacing_mm, by_slice)
+    return response[tuple(slice(b.start - a.start, b.stop - a.start) for b, a in zip(box, around))]
 
 
 def filtered_features(response: Roi, discretisation: Discretisation, dimensions: tuple[str, ...]) -> dict[str, float]:

@@ -52,12 +52,16 @@ class Roi:
     def with_intensity_mask(self, mask: np.ndarray) -> Roi:
         return Roi(self.image, self.spacing_mm, mask, self.morphological_mask)
 
-    def cropped(self) -> Roi:
-        """The same ROI on the bounding box of its morphological mask (which holds the intensity mask): every
-        feature but the local intensity peaks, which look beyond the ROI, is the same on it and cheaper."""
-        box = tuple(slice(int(hits[0]), int(hits[-1]) + 1) for hits in (
+    def box(self) -> tuple[slice, slice, slice]:
+        """The bounding box of the morphological mask (which holds the intensity mask)."""
+        return tuple(slice(int(hits[0]), int(hits[-1]) + 1) for hits in (
             np.flatnonzero(self.morphological_mask.any(axis=tuple(a for a in range(3) if a != axis)))
             for axis in range(3)))
+
+    def cropped(self) -> Roi:
+        """The same ROI on its ``box()``: every feature but the local intensity peaks, which look beyond the
+        ROI, is the same on it and cheaper."""
+        box = self.box()
         return Roi(self.image[box], self.spacing_mm, self.intensity_mask[box], self.morphological_mask[box])
 
 

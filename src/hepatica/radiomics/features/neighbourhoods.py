@@ -6,7 +6,6 @@ ROI count. Dependence uses coarseness parameter alpha = 0 (neighbours with the s
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 from hepatica.radiomics.features.size_matrix_features import size_matrix_features
 from hepatica.radiomics.features.texture import Matrix, size_matrix, undirected_features
@@ -24,21 +23,30 @@ def grey_tone_difference_matrix(levels: np.ndarray, n_levels: int, z: int | None
     """Rows (n_i, s_i) for grey levels 1..Ng: voxels with a neighbour in the ROI, and sum of |i - mean of
     their neighbours|."""
     inside = levels > 0
-    size = (1, 3, 3) if z is not None else (3, 3, 3)
-    count = float(np.prod(size))
-
-    def box_sum(array: np.ndarray) -> np.ndarray:  # sum over the neighbourhood without its centre (separable)
-        values = array.astype(np.float64)
-        return np.rint(ndimage.uniform_filter(values, size=size, mode="constant") * count) - values
-
-    neighbours = box_sum(inside)
-    sums = box_sum(levels)
+    axes = (1, 2) if z is not None else (0, 1, 2)
+    total_type = np.int64 if levels.dtype.itemsize >= 4 else np.int32
+    neighbours = _box_total(inside, axes, total_type) - inside
+    sums = _box_total(levels, axes, total_type) - levels
     valid = inside & (neighbours > 0)
     grey = levels[valid]
     difference = np.abs(grey - sums[valid] / neighbours[valid])
     counts = np.bincount(grey, minlength=n_levels + 1)[1:]
     differences = np.bincount(grey, weights=difference, minlength=n_levels + 1)[1:]
     return Matrix(np.stack([counts, differences]).astype(np.float64), int(valid.sum()))
+
+
+def _box_total(array: np.ndarray, axes, dtype) -> np.ndarray:
+    """Sum over the 3 x 3 (x 3) box around each voxel along ``axes`` (zero outside the array), exactly in
+    integers: one shifted add each way per axis."""
+    total = array.astype(dtype)
+    for axis in axes:
+        lower = tuple(slice(None, -1) if a == axis else slice(None) for a in range(array.ndim))
+        upper = tuple(slice(1, None) if a == axis else slice(None) for a in range(array.ndim))
+        spread = total.copy()
+        spread[upper] += total[lower]
+        spread[lower] += total[upper]
+        total = spread
+    return total
 
 
 def ngtdm_matrix_features(matrix: Matrix) -> dict[str, float]:
@@ -73,13 +81,13 @@ def ngtdm_features(levels: np.ndarray, n_levels: int, dimensions=("2D", "3D")) -
 
 def dependence_matrix(levels: np.ndarray, n_levels: int, z: int | None) -> Matrix:
     """Counts of (grey level, dependence k): k = 1 + neighbours in the ROI with the same grey level."""
-    padded = np.pad(levels, 1)
+    padded = np.pad(levels, 1)  # ROI voxels (levels >= 1) never match the zeros outside
     inside = levels > 0
-    dependence = np.ones(levels.shape, dtype=np.int64)
+    dependence = np.ones(levels.shape, dtype=np.uint8)  # at most 27
     kernel = _kernel(in_plane=z is not None)
     for offset in np.argwhere(kernel > 0) - 1:
         window = tuple(slice(1 + o, 1 + o + n) for o, n in zip(offset, levels.shape))
-        dependence += (padded[window] == levels) & inside
+        dependence += padded[window] == levels
     return size_matrix(levels[inside], dependence[inside], n_levels, int(inside.sum()))
 
 

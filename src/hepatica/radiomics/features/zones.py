@@ -52,10 +52,13 @@ def glszm_features(levels: np.ndarray, n_levels: int, dimensions=("2D", "3D")) -
 def gldzm_features(levels: np.ndarray, n_levels: int, morphological_mask: np.ndarray,
                    dimensions=("2D", "3D")) -> dict[str, float]:
     """GLDZM features in 2D, 2.5D and 3D (tags like ``dzm_sde_3D``); distances from ``morphological_mask``."""
-    in_slice, in_volume = edge_distance(morphological_mask, True), edge_distance(morphological_mask, False)
+    distances = {}  # in-plane ("2D") and 3D distances, each computed once when first needed
 
     def build(part: np.ndarray, n: int, z: int | None) -> Matrix:
-        distance = in_volume if z is None else in_slice[z:z + 1]
+        key = "3D" if z is None else "2D"
+        if key not in distances:
+            distances[key] = edge_distance(morphological_mask, in_plane=z is not None)
+        distance = distances[key] if z is None else distances[key][z:z + 1]
         labels, grey, _ = zones(part)
         zone_distance = np.full(grey.size + 1, np.iinfo(np.int64).max)
         inside = part > 0
