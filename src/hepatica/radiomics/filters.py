@@ -12,7 +12,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage, signal
+import scipy.fft
+from scipy import ndimage
 
 from hepatica.radiomics.roi import RadiomicsInputError
 
@@ -80,7 +81,17 @@ def laplacian_of_gaussian(image: np.ndarray, sigma_mm: float, spacing_mm, trunca
     kernel = (-1 / sigma_mm**2 * (1 / (math.sqrt(2 * math.pi) * sigma_mm)) ** dimensions
               * (dimensions - squared / sigma_mm**2) * np.exp(-squared / (2 * sigma_mm**2))) * voxel ** (dimensions + 2)
     padded = np.pad(image.astype(np.float64), [(r, r) for r in radius], mode="symmetric")
-    return signal.fftconvolve(padded, kernel, mode="valid")
+    return _valid_convolution(padded, kernel)
+
+
+def _valid_convolution(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """scipy.signal.fftconvolve(padded, kernel, mode="valid") with a circular FFT of the input's size: the
+    wrap-around only reaches the outputs that "valid" drops, so no extra padding (and a third less memory)."""
+    shape = [scipy.fft.next_fast_len(n, real=True) for n in padded.shape]
+    spectrum = scipy.fft.rfftn(padded, shape, workers=-1)
+    spectrum *= scipy.fft.rfftn(kernel, shape, workers=-1)
+    full = scipy.fft.irfftn(spectrum, shape, workers=-1)
+    return full[tuple(slice(k - 1, n) for k, n in zip(kernel.shape, padded.shape))]
 
 
 def _wavelet(name: str):
