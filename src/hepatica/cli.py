@@ -151,13 +151,42 @@ def radiomics(image_path: Path | None, mask_path: Path | None, label: int | None
 
 
 @main.command()
+@click.argument("features_file", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the JSON here instead of printing it.")
+def lirads(features_file: Path, out_file: Path | None) -> None:
+    """LI-RADS v2018 category and reasons for observations in FEATURES_FILE (JSON: one observation or a list;
+    schema: `hepatica schema --lirads`; - reads standard input)."""
+    import json
+
+    from hepatica.lirads import categorize, parse_observations
+
+    with _errors_as_messages():
+        source = "standard input" if str(features_file) == "-" else str(features_file)
+        try:
+            text = sys.stdin.read() if str(features_file) == "-" else features_file.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise HepaticaInputError(f"{source}: cannot read it ({exc}).") from exc
+        observations = parse_observations(text, source)
+        results = [categorize(o).to_json() for o in observations]
+        single = not text.lstrip().startswith("[")
+        output = json.dumps(results[0] if single else results, indent=2) + "\n"
+    if out_file:
+        write_text_atomic(out_file, output)
+    else:
+        click.echo(output, nl=False)
+
+
+@main.command()
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the schema here instead of printing it.")
-def schema(out_file: Path | None) -> None:
-    """Print the JSON schema of result.json."""
+@click.option("--lirads", "of_lirads", is_flag=True, help="The schema of `hepatica lirads` input instead.")
+def schema(out_file: Path | None, of_lirads: bool) -> None:
+    """Print the JSON schema of result.json (or of the LI-RADS input)."""
+    from hepatica.lirads import observation_json_schema_text
     from hepatica.result import result_json_schema_text
 
-    text = result_json_schema_text()
+    text = observation_json_schema_text() if of_lirads else result_json_schema_text()
     if out_file:
         write_text_atomic(out_file, text)
     else:
