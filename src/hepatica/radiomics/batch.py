@@ -46,8 +46,9 @@ def read_volume(path: Path):
     return read_image(path)
 
 
-def extract_case(case: Case, settings: ExtractionSettings) -> list[dict]:
-    """Feature rows of one case, one per image type (the original image, then each filter)."""
+def extract_case(case: Case, settings: ExtractionSettings, threads: int | None = None) -> list[dict]:
+    """Feature rows of one case, one per image type (the original image, then each filter); ``threads`` as for
+    `extract_all`."""
     image = read_volume(case.image)
     mask = read_volume(case.mask) if Path(case.mask).is_dir() else read_mask(case.mask)
     require_same_grid(image, mask, what=f"mask {Path(case.mask).name}")
@@ -56,7 +57,7 @@ def extract_case(case: Case, settings: ExtractionSettings) -> list[dict]:
         raise RadiomicsInputError(
             f"{case.mask}: no voxel has label {case.label}" if case.label is not None else f"{case.mask}: empty mask")
     rows = []
-    for image_type, features in extract_all(image.array, roi, image.spacing[::-1], settings).items():
+    for image_type, features in extract_all(image.array, roi, image.spacing[::-1], settings, threads=threads).items():
         row = {"case": case.case, "image": str(case.image), "mask": str(case.mask),
                "label": case.label if case.label is not None else "", "image_type": image_type}
         row.update({k: float(v) for k, v in features.items()})
@@ -93,9 +94,10 @@ def settings_fingerprint(settings: ExtractionSettings) -> str:
     return hashlib.sha256(settings.to_yaml().encode()).hexdigest()[:16]
 
 
-def _run_case(case: Case, settings: ExtractionSettings, folder: Path, fingerprint: str) -> tuple[str, str | None]:
+def _run_case(case: Case, settings: ExtractionSettings, folder: Path, fingerprint: str,
+              threads: int | None = None) -> tuple[str, str | None]:
     try:
-        rows = extract_case(case, settings)
+        rows = extract_case(case, settings, threads)
     except (HepaticaInputError, ValueError) as error:
         return case.case, str(error)
     write_text_atomic(folder / f"{_safe(case.case)}.json",
@@ -122,7 +124,8 @@ def run_batch(cases: list[Case], settings: ExtractionSettings, out: Path, jobs: 
     if progress:
         progress(done, len(cases))
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(_run_case, c, settings, folder, fingerprint) for c in todo]
+        threads = 1 if jobs > 1 else None  # parallel cases already use the CPUs
+        futures = [pool.submit(_run_case, c, settings, folder, fingerprint, threads) for c in todo]
         for future in as_completed(futures):
             name, error = future.result()
             if error:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -14,7 +16,7 @@ from hepatica.radiomics.features.local_intensity import local_intensity_features
 from hepatica.radiomics.features.morphology import morphology_features
 from hepatica.radiomics.features.neighbourhoods import ngldm_features, ngtdm_features
 from hepatica.radiomics.features.statistics import statistics_features
-from hepatica.radiomics.features.zones import gldzm_features, glszm_features
+from hepatica.radiomics.features.zones import zone_features
 from hepatica.radiomics.processing import interpolate, resegment
 from hepatica.radiomics.roi import Discretised, Roi, discretise
 from hepatica.radiomics.filters import FilterSpec
@@ -47,8 +49,7 @@ def texture_features(discretised: Discretised, morphological_mask: np.ndarray,
     levels, n = discretised.levels, discretised.n_levels
     features = glcm_features(levels, n, dimensions)
     features.update(glrlm_features(levels, n, dimensions))
-    features.update(glszm_features(levels, n, dimensions))
-    features.update(gldzm_features(levels, n, morphological_mask, dimensions))
+    features.update(zone_features(levels, n, morphological_mask, dimensions))
     features.update(ngtdm_features(levels, n, dimensions))
     features.update(ngldm_features(levels, n, dimensions))
     return features
@@ -64,8 +65,11 @@ def extract(image: np.ndarray, mask: np.ndarray, spacing_mm, settings: Extractio
 
 
 def extract_all(image: np.ndarray, mask: np.ndarray, spacing_mm, settings: ExtractionSettings,
-                diagnostics: bool = False) -> dict[str, dict[str, float]]:
-    """{image type: features}: "original" and one entry per filter in ``settings.filters``."""
+                diagnostics: bool = False, threads: int | None = None) -> dict[str, dict[str, float]]:
+    """{image type: features}: "original" and one entry per filter in ``settings.filters``.
+
+    Image types are computed in ``threads`` threads (default: one per CPU; numpy, FFTs and the labelling
+    release the interpreter lock); give 1 when cases already run in parallel processes."""
     image = np.asarray(image)  # cropped and converted to float by the interpolation step
     mask = np.asarray(mask) > 0
     spacing = tuple(float(s) for s in spacing_mm)
@@ -84,13 +88,25 @@ def extract_all(image: np.ndarray, mask: np.ndarray, spacing_mm, settings: Extra
     low = settings.resegmentation_range[0] if settings.resegmentation_range else None
     discretised = discretise(roi, d.method, bins=d.bins, bin_width=d.bin_width, lower_bound=low)
     dimensions = ("2D",) if settings.by_slice else ("3D",)
-    results = {"original": compute_features(roi, discretised, ivh_input(roi, settings), dimensions, surroundings)}
-    if diagnostics:
-        results["original"].update(_diagnostics(image, mask, spacing, interpolated, surroundings))
-    for spec in settings.filters:
+
+    def original() -> dict[str, float]:
+        return compute_features(roi, discretised, ivh_input(roi, settings), dimensions, surroundings)
+
+    def filtered(spec: FilterSpec) -> dict[str, float]:
         response = Roi(filter_on_box(spec, surroundings.image, box, roi.spacing_mm, settings.by_slice),
                        roi.spacing_mm, roi.intensity_mask, roi.morphological_mask)
-        results[spec.name] = filtered_features(response, settings.filtered_discretisation, dimensions)
+        return filtered_features(response, settings.filtered_discretisation, dimensions)
+
+    tasks = [("original", original)] + [(spec.name, lambda spec=spec: filtered(spec)) for spec in settings.filters]
+    threads = min(len(tasks), threads or os.cpu_count() or 1)
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            futures = [(name, pool.submit(task)) for name, task in tasks]
+            results = {name: future.result() for name, future in futures}
+    else:
+        results = {name: task() for name, task in tasks}
+    if diagnostics:
+        results["original"].update(_diagnostics(image, mask, spacing, interpolated, surroundings))
     return results
 
 

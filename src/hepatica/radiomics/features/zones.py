@@ -38,32 +38,35 @@ def edge_distance(mask: np.ndarray, in_plane: bool) -> np.ndarray:
     return distance[(slice(None),) + (slice(1, -1),) * 2] if in_plane else distance[1:-1, 1:-1, 1:-1]
 
 
-def size_zone_matrix(levels: np.ndarray, n_levels: int, z: int | None) -> Matrix:
-    _, grey, sizes = zones(levels)
-    return size_matrix(grey, sizes, n_levels, np.count_nonzero(levels))
+def zone_features(levels: np.ndarray, n_levels: int, morphological_mask: np.ndarray,
+                  dimensions=("2D", "3D")) -> dict[str, float]:
+    """GLSZM (tags like ``szm_sze_3D``) and GLDZM (``dzm_sde_3D``) features in 2D, 2.5D and 3D, from one
+    labelling of the zones per slice or volume; distances to the ROI edge come from ``morphological_mask``."""
+    labelled, distances = {}, {}  # by slice index (None: the volume), each computed once
 
+    def zones_of(part: np.ndarray, z: int | None):
+        if z not in labelled:
+            labelled[z] = zones(part)
+        return labelled[z]
 
-def glszm_features(levels: np.ndarray, n_levels: int, dimensions=("2D", "3D")) -> dict[str, float]:
-    """GLSZM features in 2D, 2.5D and 3D (tags like ``szm_sze_3D``)."""
-    return undirected_features(levels, n_levels, size_zone_matrix, lambda m: size_matrix_features(m, "szm"),
-                               dimensions)
+    def size_zones(part: np.ndarray, n: int, z: int | None) -> Matrix:
+        _, grey, sizes = zones_of(part, z)
+        return size_matrix(grey, sizes, n, np.count_nonzero(part))
 
-
-def gldzm_features(levels: np.ndarray, n_levels: int, morphological_mask: np.ndarray,
-                   dimensions=("2D", "3D")) -> dict[str, float]:
-    """GLDZM features in 2D, 2.5D and 3D (tags like ``dzm_sde_3D``); distances from ``morphological_mask``."""
-    distances = {}  # in-plane ("2D") and 3D distances, each computed once when first needed
-
-    def build(part: np.ndarray, n: int, z: int | None) -> Matrix:
+    def distance_zones(part: np.ndarray, n: int, z: int | None) -> Matrix:
         key = "3D" if z is None else "2D"
         if key not in distances:
             distances[key] = edge_distance(morphological_mask, in_plane=z is not None)
         distance = distances[key] if z is None else distances[key][z:z + 1]
-        labels, grey, _ = zones(part)
+        labels, grey, _ = zones_of(part, z)
+        labelled.pop(z)  # the size matrix was built first; free the labels
         zone_distance = np.full(grey.size + 1, np.iinfo(np.int64).max)
         inside = part > 0
         np.minimum.at(zone_distance, labels[inside], distance[inside].astype(np.int64))
         return size_matrix(grey, zone_distance[1:], n, np.count_nonzero(part))
 
-    return undirected_features(levels, n_levels, build, lambda m: size_matrix_features(m, "dzm"), dimensions)
-
+    features = undirected_features(levels, n_levels, size_zones, lambda m: size_matrix_features(m, "szm"),
+                                   dimensions)
+    features.update(undirected_features(levels, n_levels, distance_zones, lambda m: size_matrix_features(m, "dzm"),
+                                        dimensions))
+    return features
