@@ -31,7 +31,8 @@ def ircad_masks(tmp_path_factory) -> Path:
     with zipfile.ZipFile(archive) as z:
         z.extractall(target, members=[n for n in z.namelist() if n.startswith(("MASKS_DICOM/liver/",
                                                                                 "MASKS_DICOM/livertumor01/",
-                                                                                "MASKS_DICOM/livertumor06/"))])
+                                                                                "MASKS_DICOM/livertumor06/",
+                                                                                "MASKS_DICOM/liverkyst/"))])
     return target / "MASKS_DICOM"
 
 

@@ -37,7 +37,7 @@ def test_demo_writes_a_valid_result_and_a_self_contained_report(demo_dir):
     assert html.count("data:image/png;base64,") == 8
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", html), "the report must not load anything from outside"
     assert "Liver and lesions" in html and "Longest axial diameter (mm)" in html
-    assert "LI-RADS" not in html  # a stage not built yet is absent, not faked
+    assert "<h2>LI-RADS v2018</h2>" in html and "Type estimate (decision support)" in html
     assert "<h2>Radiomics</h2>" in html and "radiomics/features.csv" in html
     assert "Phantom^Hepatica" not in html and "HEPATICA-PHANTOM" not in json.dumps(result)  # no patient identifiers
 
@@ -54,6 +54,24 @@ def test_demo_extracts_radiomics_of_the_liver_and_each_lesion(demo_dir):
     table = (demo_dir / radiomics["files"]["table"]).read_text().splitlines()
     assert table[0].startswith("case,image,mask,label,image_type,") and len(table) == 1 + len(radiomics["rois"])
     assert "resegmentation_range" in (demo_dir / radiomics["files"]["parameters"]).read_text()
+
+
+def test_demo_aligns_the_phases_and_categorizes_each_lesion(demo_dir):
+    """Synthetic data. The demo states a high-risk patient; lesions are the segmentation's, not the truth's."""
+    result = json.loads((demo_dir / "result.json").read_text())
+    lirads = result["lirads"]
+    assert lirads["phases"] == ["pre_contrast", "arterial", "portal_venous", "delayed"]
+    assert lirads["missing_phases"] == [] and lirads["high_risk"] is True
+    assert sorted(a["phase"] for a in lirads["alignments"]) == ["arterial", "delayed", "pre_contrast"]
+    assert all(a["residual_mm"] < 1.0 for a in lirads["alignments"])  # the phantom's phases are not moved
+    segmented = {lesion["id"] for lesion in result["segmentation"]["lesions"]}
+    characterized = {lesion["id"] for lesion in lirads["lesions"]}
+    assert characterized <= segmented and len(characterized) >= len(segmented) - len(lirads["warnings"])
+    allowed = {"LR-1", "LR-2", "LR-3", "LR-4", "LR-5", "LR-M", "LR-TIV", "LR-NC"}
+    for lesion in lirads["lesions"]:
+        assert lesion["category"] in allowed and lesion["reasons"]
+        assert set(lesion["features"]) >= {"aphe", "washout", "capsule"}
+    assert "LR-5" in {lesion["category"] for lesion in lirads["lesions"]}  # the 28 mm HCC
 
 
 def test_demo_segments_the_phantom_liver_and_lesions(demo_dir):

@@ -50,13 +50,18 @@ def demo(out_dir: Path, seed: int, quiet: bool) -> None:
               help="Segmentation backend.")
 @click.option("--no-segment", is_flag=True, help="Skip liver and lesion segmentation (and radiomics).")
 @click.option("--no-radiomics", is_flag=True, help="Skip radiomics features of the liver and lesions.")
+@click.option("--no-lirads", is_flag=True, help="Skip phase alignment and LI-RADS characterization.")
+@click.option("--high-risk/--not-high-risk", default=None,
+              help="Whether the patient is at high risk for HCC (LI-RADS applies only then). Not stated: "
+                   "categories are computed as if, and say so.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def analyze(inputs: tuple[str, ...], out_dir: Path, phase_overrides: tuple[str, ...], backend: str,
-            no_segment: bool, no_radiomics: bool, quiet: bool) -> None:
+            no_segment: bool, no_radiomics: bool, no_lirads: bool, high_risk: bool | None, quiet: bool) -> None:
     """Analyse a study: a DICOM folder, or image files one per phase (PHASE=FILE, e.g. arterial=art.nii.gz).
 
     Writes OUT/result.json, OUT/report.html, OUT/images/, OUT/segmentation/ (liver and lesion masks) and
-    OUT/radiomics/ (IBSI features of the liver and each lesion).
+    OUT/radiomics/ (IBSI features of the liver and each lesion); result.json and the report hold the LI-RADS
+    features, category and reasons of each lesion.
     """
     from hepatica.pipeline import analyze as run_analyze
 
@@ -65,7 +70,8 @@ def analyze(inputs: tuple[str, ...], out_dir: Path, phase_overrides: tuple[str, 
         overrides = dict(_split_assignment(item, "--phase") for item in phase_overrides)
     with _errors_as_messages(), _progress(quiet) as progress:
         outputs = run_analyze(study_inputs, out_dir, phases=overrides, progress=progress,
-                              backend=None if no_segment else backend, radiomics=not no_radiomics)
+                              backend=None if no_segment else backend, radiomics=not no_radiomics,
+                              lirads=not no_lirads, high_risk=high_risk)
     _done(outputs)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hepatica.characterize.study import study_lirads
 from hepatica.io.atomic import write_bytes_atomic
 from hepatica.io.phase import Phase
 from hepatica.io.study import Study, StudyInput, StudySeries, load_study
@@ -41,7 +42,8 @@ from hepatica.result import (
 ProgressCallback = Callable[[str, int, int], None]
 
 ANALYZE_STEPS = ("Reading the study", "Taking the inventory", "Segmenting liver and lesions",
-                 "Extracting radiomics features", "Rendering key images", "Writing result and report")
+                 "Aligning phases, LI-RADS", "Extracting radiomics features", "Rendering key images",
+                 "Writing result and report")
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,14 @@ def analyze(
     command: str = "analyze",
     backend: str | None = "bundled",
     radiomics: bool = True,
+    lirads: bool = True,
+    high_risk: bool | None = None,
 ) -> AnalysisOutputs:
     """Analyse one study and write ``out_dir/result.json``, ``out_dir/report.html``, ``out_dir/images/`` and,
-    unless ``backend`` is None, the masks in ``out_dir/segmentation/`` and (with ``radiomics``) the features
-    of the liver and each lesion in ``out_dir/radiomics/``.
+    unless ``backend`` is None, the masks in ``out_dir/segmentation/``, (with ``lirads``) the LI-RADS features
+    and category of each lesion, and (with ``radiomics``) the features of the liver and each lesion in
+    ``out_dir/radiomics/``. ``high_risk`` says whether the patient is at high risk for HCC (None: not stated;
+    LI-RADS is then computed as if, and each lesion's reasons say so).
 
     ``inputs`` and ``phases`` are as for :func:`hepatica.io.load_study`. The liver and lesions are segmented on
     the portal-venous series (else the first CT series) with the named segmentation backend.
@@ -86,6 +92,12 @@ def analyze(
         segmented = (target, segmentation, outputs)
         models = model_infos(segmentation)
     step()
+    lirads_summary = None
+    if segmented and lirads:
+        sizes = {entry.id: entry.longest_3d_diameter_mm for entry in segmented[2].summary.lesions}
+        lirads_summary = study_lirads(study, segmented[0].volume, segmentation.liver, segmentation.lesions, sizes,
+                                      high_risk)
+    step()
     radiomics_summary = None
     if segmented and radiomics:
         radiomics_summary = study_radiomics(segmented[0].volume, segmentation.liver, segmentation.lesions,
@@ -98,7 +110,8 @@ def analyze(
             command=command,
             models=models,
             parameters={"phase_overrides": dict(phases or {}), "segmentation_backend": backend,
-                        "radiomics": bool(radiomics_summary)},
+                        "radiomics": bool(radiomics_summary), "lirads": bool(lirads_summary),
+                        "high_risk": high_risk},
             inputs=[InputIdentifier(series_id=s.id, identifier=s.input_id,
                                     kind="dicom-series" if study.source == "dicom" else "image-file")
                     for s in study.series],
@@ -106,6 +119,7 @@ def analyze(
         study=inventory,
         segmentation=segmented[2].summary if segmented else None,
         radiomics=radiomics_summary,
+        lirads=lirads_summary,
         key_images=key_images,
         warnings=list(study.warnings),
     )
@@ -152,7 +166,8 @@ def demo(out_dir: Path | str, seed: int = 0, progress: ProgressCallback | None =
     phantom = make_phantom_study(seed=seed)
     step()
     files = write_phantom_study(phantom, out_dir / "phantom")
-    return analyze(files.dicom, out_dir, progress=progress, command=f"demo (phantom seed {seed})")
+    return analyze(files.dicom, out_dir, progress=progress, command=f"demo (phantom seed {seed})",
+                   high_risk=True)  # the phantom patient has cirrhosis
 
 
 def study_inventory(study: Study) -> StudyInventory:

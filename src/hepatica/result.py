@@ -169,6 +169,52 @@ class RadiomicsSummary(_Model):
     files: dict[str, str] = Field(description="table (features.csv) and parameters, relative to the result.")
 
 
+class FeatureFinding(_Model):
+    """One measured LI-RADS feature: its value (None: not assessable), the numbers behind it, a confidence."""
+
+    value: str | bool | None
+    evidence: str
+    confidence: float = Field(description="0.5 = undecided, 1 = certain; 0 when not assessable.")
+
+
+class LesionCharacterization(_Model):
+    """LI-RADS of one lesion: measured features, category and the reasons in LI-RADS words."""
+
+    id: int = Field(description="Label in lesions.nii.gz, as in the segmentation's lesion table.")
+    size_mm: float = Field(description="Longest diameter (3D) of the segmented lesion.")
+    sharpest_phase: str = Field(description="Phase where the lesion's margin is sharpest.")
+    features: dict[str, FeatureFinding]
+    category: str | None = Field(description='e.g. "LR-5", "LR-M", "LR-NC"; None where LI-RADS does not apply.')
+    reasons: list[str]
+    lesion_type_estimate: str = Field(description="Decision support only: cyst, hemangioma, fnh, hcc, metastasis "
+                                                  "or indeterminate.")
+    lesion_type_pattern: str
+
+
+class PhaseAlignmentEntry(_Model):
+    """How one phase was aligned to the reference phase."""
+
+    phase: str
+    translation_mm: float
+    rotation_deg: float
+    deformable: bool
+    residual_mm: float = Field(description="Estimated misalignment left after alignment (mean over the liver).")
+    edge_correlation: float = Field(description="Correlation of the two phases' edges in and around the liver "
+                                                "after alignment (1 = identical structure).")
+
+
+class LiradsSummary(_Model):
+    """LI-RADS v2018 characterization of every lesion."""
+
+    reference_phase: str
+    phases: list[str] = Field(description="Phases used, aligned to the reference phase.")
+    missing_phases: list[str] = Field(description="Required LI-RADS phases that the study lacks.")
+    alignments: list[PhaseAlignmentEntry]
+    high_risk: bool | None = Field(description="Patient at high risk for HCC; None when not stated (assumed).")
+    lesions: list[LesionCharacterization]
+    warnings: list[str] = Field(default_factory=list)
+
+
 class StudyResult(_Model):
     """Everything Hepatica computed for one study."""
 
@@ -177,6 +223,7 @@ class StudyResult(_Model):
     study: StudyInventory
     segmentation: SegmentationSummary | None = None
     radiomics: RadiomicsSummary | None = None
+    lirads: LiradsSummary | None = None
     key_images: list[KeyImage] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
 

@@ -1,0 +1,200 @@
+"""Align each contrast phase to the portal-venous phase with SimpleITK: rigid, then an optional B-spline, with
+the metric (Mattes mutual information: the phases differ in contrast, not in anatomy) read only in and
+around the liver.
+
+The residual misalignment is estimated by registering the aligned phase once more, rigidly, from the
+identity: what that second registration still finds to correct (mean displacement over the liver, mm) is what
+the first one left. Whether the result shows the same anatomy is checked on edges, which every contrast phase
+shares: the correlation of gradient magnitudes within the liver and 10 mm around it (0.97-0.99 for aligned
+phantom phases, about 0 for a wrong match). Alignment that leaves more than ``MAX_RESIDUAL_MM``, makes the metric
+worse or leaves an edge correlation under ``MIN_EDGE_CORRELATION`` is refused with PhaseAlignmentError rather
+than used for lesion measurements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import SimpleITK as sitk
+from scipy import ndimage
+
+from hepatica.errors import HepaticaInputError
+from hepatica.io.phase import Phase
+from hepatica.io.volume import Volume
+
+MAX_RESIDUAL_MM = 3.0
+MIN_EDGE_CORRELATION = 0.5
+LIVER_MARGIN_MM = 15.0
+
+
+class PhaseAlignmentError(HepaticaInputError):
+    """A phase could not be aligned to the reference phase well enough to compare lesion enhancement."""
+
+
+@dataclass(frozen=True)
+class PhaseAlignment:
+    """How one phase was aligned: the rigid correction found (mm, degrees), the residual estimate (mm) and the
+    metric before and after (lower is better)."""
+
+    phase: Phase
+    translation_mm: float
+    rotation_deg: float
+    deformable: bool
+    residual_mm: float
+    metric_before: float
+    metric_after: float
+    edge_correlation: float
+
+
+@dataclass(frozen=True)
+class AlignedPhases:
+    """Every phase resampled onto the reference phase's grid (HU), with how each was aligned."""
+
+    reference: Phase
+    images: dict[Phase, Volume]
+    alignments: dict[Phase, PhaseAlignment]
+    transforms: dict[Phase, sitk.Transform]  # reference-grid point -> the moving phase's point
+
+
+def align_phases(phases: dict[Phase, Volume], liver: Volume, reference: Phase = Phase.PORTAL_VENOUS,
+                 deformable: bool = True, seed: int = 0) -> AlignedPhases:
+    """Align every phase to ``reference`` (``liver`` is a mask on the reference grid)."""
+    if reference not in phases:
+        raise PhaseAlignmentError(f"the {reference.label.lower()} phase, which the other phases are aligned to, "
+                                  "is missing")
+    fixed_volume = phases[reference]
+    box = _liver_box(liver, LIVER_MARGIN_MM)
+    fixed = _crop(fixed_volume, box)
+    mask = _crop(liver.with_array(_dilate(liver, 10.0).astype(np.uint8)), box, sitk.sitkUInt8)
+    images, alignments, transforms = {reference: fixed_volume}, {}, {}
+    for phase, volume in phases.items():
+        if phase is reference:
+            continue
+        moving = volume.to_sitk()
+        transform, before, after = _register(fixed, sitk.Cast(moving, sitk.sitkFloat32), mask, deformable, seed)
+        # cubic B-spline resampling: linear interpolation would blur thin rims and capsules across slices
+        aligned = sitk.Resample(moving, fixed_volume.to_sitk(), transform, sitk.sitkBSpline, -1024.0,
+                                sitk.sitkFloat32)
+        aligned_crop = sitk.Resample(aligned, fixed, sitk.Transform(), sitk.sitkLinear, -1024.0)
+        check, _, _ = _register(fixed, aligned_crop, mask, False, seed + 1, levels=(2,))
+        residual = _mean_displacement(check, liver, box)
+        edges = _edge_correlation(fixed, aligned_crop, mask)
+        shift_mm, angle_deg = _rigid_size(transform)
+        alignment = PhaseAlignment(phase, shift_mm, angle_deg, deformable, residual, before, after, edges)
+        if after > before or residual > MAX_RESIDUAL_MM or edges < MIN_EDGE_CORRELATION:
+            raise PhaseAlignmentError(
+                f"the {phase.label.lower()} phase could not be aligned to the {reference.label.lower()} phase "
+                f"(residual misalignment {residual:.1f} mm, edge correlation {edges:.2f}, metric {before:.3f} -> "
+                f"{after:.3f}); check that both series show the same anatomy of the same patient")
+        images[phase] = Volume.from_sitk(aligned, dict(volume.metadata))
+        alignments[phase] = alignment
+        transforms[phase] = transform
+    return AlignedPhases(reference, images, alignments, transforms)
+
+
+def _register(fixed: sitk.Image, moving: sitk.Image, mask: sitk.Image, deformable: bool, seed: int,
+              levels=(4, 2)) -> tuple[sitk.Transform, float, float]:
+    """Rigid (and B-spline) registration at ``levels`` (shrink factors; liver CT needs no finer than 2 for
+    millimetre accuracy), and the metric before and after on the fixed image shrunk by 2."""
+    method = _method(mask, seed, levels)
+    initial = sitk.CenteredTransformInitializer(fixed, moving, sitk.Euler3DTransform(),
+                                                sitk.CenteredTransformInitializerFilter.GEOMETRY)
+    method.SetInitialTransform(initial, inPlace=False)
+    rigid = method.Execute(fixed, moving)
+    transform: sitk.Transform = rigid
+    if deformable:
+        mesh = [max(1, int(round(size * spacing / 80.0))) for size, spacing in zip(fixed.GetSize(), fixed.GetSpacing())]
+        bspline = sitk.BSplineTransformInitializer(fixed, mesh)
+        method = _method(mask, seed, (2,), bspline=True)
+        method.SetMovingInitialTransform(rigid)
+        method.SetInitialTransform(bspline, inPlace=True)
+        method.Execute(fixed, moving)
+        transform = sitk.CompositeTransform([rigid, bspline])
+    coarse_fixed, coarse_mask = sitk.Shrink(fixed, [2, 2, 2]), sitk.Shrink(mask, [2, 2, 2])
+    before, after = (_metric(coarse_fixed, moving, coarse_mask, t, seed) for t in (initial, transform))
+    return transform, before, after
+
+
+def _metric(fixed: sitk.Image, moving: sitk.Image, mask: sitk.Image, transform: sitk.Transform, seed: int) -> float:
+    method = _method(mask, seed, (1,))
+    method.SetMovingInitialTransform(transform)
+    method.SetInitialTransform(sitk.TranslationTransform(3))
+    return float(method.MetricEvaluate(fixed, moving))
+
+
+def _method(mask: sitk.Image, seed: int, levels, bspline: bool = False) -> sitk.ImageRegistrationMethod:
+    method = sitk.ImageRegistrationMethod()
+    method.SetMetricAsMattesMutualInformation(numberOfHistogramBins=48)
+    method.SetMetricFixedMask(mask)
+    method.SetMetricSamplingStrategy(method.RANDOM)
+    method.SetMetricSamplingPercentage(0.1, seed)
+    method.SetInterpolator(sitk.sitkLinear)
+    if bspline:
+        method.SetOptimizerAsLBFGSB(gradientConvergenceTolerance=1e-5, numberOfIterations=20,
+                                    maximumNumberOfCorrections=5)
+    else:
+        method.SetOptimizerAsRegularStepGradientDescent(learningRate=2.0, minStep=0.01, numberOfIterations=150,
+                                                        relaxationFactor=0.6, gradientMagnitudeTolerance=1e-6)
+        method.SetOptimizerScalesFromPhysicalShift()
+    method.SetShrinkFactorsPerLevel(list(levels))
+    method.SetSmoothingSigmasPerLevel([max(0.0, (f - 1) * 1.0) for f in levels])
+    method.SmoothingSigmasAreSpecifiedInPhysicalUnitsOn()
+    return method
+
+
+def _edge_correlation(fixed: sitk.Image, moving: sitk.Image, mask: sitk.Image, sigma_mm: float = 1.5) -> float:
+    """Pearson correlation of the two images' gradient magnitudes within ``mask``."""
+    inside = sitk.GetArrayViewFromImage(mask) > 0
+    a, b = (sitk.GetArrayFromImage(sitk.GradientMagnitudeRecursiveGaussian(image, sigma_mm))[inside]
+            for image in (fixed, moving))
+    if a.std() == 0 or b.std() == 0:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _rigid_size(transform: sitk.Transform) -> tuple[float, float]:
+    """Translation (mm, at the centre of rotation) and rotation angle (degrees) of the rigid part."""
+    rigid = transform
+    while isinstance(rigid, sitk.CompositeTransform):
+        rigid = rigid.GetNthTransform(0)
+    euler = sitk.Euler3DTransform(rigid)
+    rotation = np.asarray(euler.GetMatrix()).reshape(3, 3)
+    angle = np.degrees(np.arccos(np.clip((np.trace(rotation) - 1) / 2, -1.0, 1.0)))
+    return float(np.linalg.norm(euler.GetTranslation())), float(angle)
+
+
+def _mean_displacement(transform: sitk.Transform, liver: Volume, box) -> float:
+    """Mean distance (mm) the transform moves the liver's voxels (a subsample of them)."""
+    k, j, i = np.nonzero(liver.array[box])
+    step = max(1, k.size // 5000)
+    offset = np.array([b.start for b in box])
+    index = np.stack([i[::step] + offset[2], j[::step] + offset[1], k[::step] + offset[0]], axis=1)
+    points = liver.index_to_physical(index)
+    moved = np.array([transform.TransformPoint(tuple(float(v) for v in p)) for p in points])
+    return float(np.mean(np.linalg.norm(moved - points, axis=1)))
+
+
+def _liver_box(liver: Volume, margin_mm: float) -> tuple[slice, ...]:
+    mask = liver.array > 0
+    if not mask.any():
+        raise PhaseAlignmentError("the liver mask is empty, so there is nothing to align the phases on")
+    margins = [int(np.ceil(margin_mm / s)) for s in liver.spacing[::-1]]
+    box = []
+    for axis, extra in enumerate(margins):
+        hits = np.flatnonzero(mask.any(axis=tuple(a for a in range(3) if a != axis)))
+        box.append(slice(max(0, int(hits[0]) - extra), min(mask.shape[axis], int(hits[-1]) + 1 + extra)))
+    return tuple(box)
+
+
+def _crop(volume: Volume, box, pixel_type=sitk.sitkFloat32) -> sitk.Image:
+    image = volume.to_sitk()
+    start = [b.start for b in box[::-1]]
+    size = [b.stop - b.start for b in box[::-1]]
+    return sitk.Cast(sitk.RegionOfInterest(image, size, start), pixel_type)
+
+
+def _dilate(liver: Volume, mm: float) -> np.ndarray:
+    mask = liver.array > 0
+    distance = ndimage.distance_transform_edt(~mask, sampling=liver.spacing[::-1])
+    return distance <= mm

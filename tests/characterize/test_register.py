@@ -1,0 +1,45 @@
+"""Phase alignment on the coarse phantom (synthetic): known rigid motions are undone, bad pairs refused."""
+
+import numpy as np
+import pytest
+
+from hepatica.characterize.register import PhaseAlignmentError, align_phases
+from hepatica.io.phase import Phase
+from hepatica.phantom.misregister import misregister
+
+
+def _liver_points(liver):
+    return liver.index_to_physical(np.argwhere(liver.array > 0)[::500, ::-1])
+
+
+def test_moved_phases_are_aligned_back_to_the_portal_venous_phase(small_phantom):
+    liver = small_phantom.liver
+    points = _liver_points(liver)
+    moved, motions = misregister(small_phantom.phases, points.mean(axis=0), np.random.default_rng(3),
+                                 max_shift_mm=5.0, max_rotation_deg=5.0)
+    aligned = align_phases(moved, liver, deformable=False)
+    assert set(aligned.images) == set(Phase) - {Phase.UNKNOWN}
+    for phase, motion in motions.items():
+        found = aligned.transforms[phase]
+        moved_points = np.array([motion.transform().TransformPoint(found.TransformPoint(tuple(map(float, p))))
+                                 for p in points])
+        error = np.linalg.norm(moved_points - points, axis=1).mean()
+        before = np.linalg.norm(np.array([motion.transform().TransformPoint(tuple(map(float, p))) for p in points])
+                                - points, axis=1).mean()
+        assert before > 1.0 and error < 1.0, (phase, before, error)  # mm, voxels are 2 x 2 x 3 mm
+        assert aligned.alignments[phase].residual_mm < 1.0
+        assert aligned.images[phase].array.shape == liver.array.shape
+
+
+def test_a_phase_showing_other_anatomy_is_refused(small_phantom):
+    phases = dict(small_phantom.phases)
+    arterial = phases[Phase.ARTERIAL]
+    phases[Phase.ARTERIAL] = arterial.with_array(np.roll(arterial.array, arterial.array.shape[2] // 2, axis=2))
+    with pytest.raises(PhaseAlignmentError, match="arterial phase could not be aligned"):
+        align_phases({p: phases[p] for p in (Phase.ARTERIAL, Phase.PORTAL_VENOUS)}, small_phantom.liver,
+                     deformable=False)
+
+
+def test_the_reference_phase_must_be_present(small_phantom):
+    with pytest.raises(PhaseAlignmentError, match="portal venous phase"):
+        align_phases({Phase.ARTERIAL: small_phantom.phases[Phase.ARTERIAL]}, small_phantom.liver)
