@@ -67,9 +67,6 @@ class LesionEnhancement:
     rim_width_mm: float
     equivalent_diameter_mm: float
 
-    def get(self, phase: Phase) -> PhaseEnhancement | None:
-        return self.phases.get(phase)
-
 
 def rim_width_mm(equivalent_diameter_mm: float) -> float:
     """Width of the rim region: 15 % of the diameter, between 1.5 and 3 mm."""
