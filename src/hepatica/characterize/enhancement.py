@@ -22,6 +22,7 @@ from scipy import ndimage
 
 from hepatica.errors import HepaticaInputError
 from hepatica.io.phase import Phase
+from hepatica.radiomics.roi import bounding_box
 
 RING_MM = 3.0
 LIVER_SHELL_MM = (5.0, 20.0)
@@ -82,7 +83,7 @@ def measure_enhancement(phases: dict[Phase, np.ndarray], lesion: np.ndarray, liv
         raise HepaticaInputError("the lesion mask is empty")
     spacing = tuple(float(s) for s in spacing_mm)
     reach = LIVER_SHELL_MM[1] + 2 * max(spacing)
-    box = _box_around(lesion, [int(np.ceil(reach / s)) for s in spacing])
+    box = box_around(lesion, [int(np.ceil(reach / s)) for s in spacing])
     inside, organ = lesion[box], np.asarray(liver, dtype=bool)[box]
     depth = ndimage.distance_transform_edt(inside, sampling=spacing)  # mm to the nearest outside voxel
     outside = ndimage.distance_transform_edt(~inside, sampling=spacing)  # mm to the nearest lesion voxel
@@ -129,9 +130,7 @@ def _region(values: np.ndarray, noise_hu: float) -> Region:
                   float(np.percentile(values, 95)))
 
 
-def _box_around(mask: np.ndarray, margin: list[int]) -> tuple[slice, ...]:
-    box = []
-    for axis, extra in enumerate(margin):
-        hits = np.flatnonzero(mask.any(axis=tuple(a for a in range(mask.ndim) if a != axis)))
-        box.append(slice(max(0, int(hits[0]) - extra), min(mask.shape[axis], int(hits[-1]) + 1 + extra)))
-    return tuple(box)
+def box_around(mask: np.ndarray, margin_voxels: list[int]) -> tuple[slice, ...]:
+    """The bounding box of ``mask`` grown by ``margin_voxels`` per axis, clipped to the array."""
+    return tuple(slice(max(0, b.start - extra), min(n, b.stop + extra))
+                 for b, extra, n in zip(bounding_box(mask), margin_voxels, mask.shape))

@@ -20,6 +20,7 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage
 
+from hepatica.characterize.enhancement import box_around
 from hepatica.errors import HepaticaInputError
 from hepatica.io.phase import Phase
 from hepatica.io.volume import Volume
@@ -180,12 +181,7 @@ def _liver_box(liver: Volume, margin_mm: float) -> tuple[slice, ...]:
     mask = liver.array > 0
     if not mask.any():
         raise PhaseAlignmentError("the liver mask is empty, so there is nothing to align the phases on")
-    margins = [int(np.ceil(margin_mm / s)) for s in liver.spacing[::-1]]
-    box = []
-    for axis, extra in enumerate(margins):
-        hits = np.flatnonzero(mask.any(axis=tuple(a for a in range(3) if a != axis)))
-        box.append(slice(max(0, int(hits[0]) - extra), min(mask.shape[axis], int(hits[-1]) + 1 + extra)))
-    return tuple(box)
+    return box_around(mask, [int(np.ceil(margin_mm / s)) for s in liver.spacing[::-1]])
 
 
 def _crop(volume: Volume, box, pixel_type=sitk.sitkFloat32) -> sitk.Image:

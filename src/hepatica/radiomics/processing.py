@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from hepatica.radiomics.roi import RadiomicsInputError, Roi
+from hepatica.radiomics.roi import RadiomicsInputError, Roi, bounding_box
 
 ORDERS = {"nearest": 0, "linear": 1, "cubic": 3}  # cubic = B-spline, IBSI's "tricubic spline"
 
@@ -39,17 +39,6 @@ class GridAxis:
         low = math.ceil((start - margin - self.first) / self.step)
         high = math.floor((stop - 1 + margin - self.first) / self.step)
         return slice(max(0, low), min(self.size, high + 1))
-
-
-def bounding_box(mask: np.ndarray) -> tuple[slice, ...] | None:
-    """The smallest box around the set voxels (None if there are none); cheaper than np.nonzero on a scan."""
-    box = []
-    for axis in range(mask.ndim):
-        hits = np.flatnonzero(mask.any(axis=tuple(a for a in range(mask.ndim) if a != axis)))
-        if hits.size == 0:
-            return None
-        box.append(slice(int(hits[0]), int(hits[-1]) + 1))
-    return tuple(box)
 
 
 def _interpolate(array: np.ndarray, axes: list[GridAxis], parts: list[slice], order: int) -> np.ndarray:

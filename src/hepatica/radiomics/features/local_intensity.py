@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
+from hepatica.radiomics.roi import bounding_box
+
 SPHERE_RADIUS_MM = 10.0 * (3.0 / (4.0 * np.pi)) ** (1.0 / 3.0)  # 1 cm^3
 
 
@@ -22,7 +24,7 @@ def local_intensity_features(image: np.ndarray, mask: np.ndarray, spacing_mm) ->
     """Local intensity peak (around the brightest ROI voxels) and global intensity peak (over all ROI voxels)."""
     sphere = _sphere(spacing_mm)
     reach = [n // 2 for n in sphere.shape]
-    box = tuple(slice(max(0, s.start - h), s.stop + h) for s, h in zip(_bounding_box(mask), reach))
+    box = tuple(slice(max(0, s.start - h), s.stop + h) for s, h in zip(bounding_box(mask), reach))
     sub_image, sub_mask = image[box], mask[box]
     shape = [scipy.fft.next_fast_len(n + k - 1, real=True) for n, k in zip(sub_image.shape, sphere.shape)]
     sphere_spectrum = scipy.fft.rfftn(sphere, shape, workers=-1)
@@ -35,15 +37,10 @@ def local_intensity_features(image: np.ndarray, mask: np.ndarray, spacing_mm) ->
 
     sums = sphere_sums(sub_image)
     clipped = any(s.start - h < 0 or s.stop + h > n
-                  for s, h, n in zip(_bounding_box(mask), reach, image.shape))
+                  for s, h, n in zip(bounding_box(mask), reach, image.shape))
     # spheres reach outside the image only where the box was clipped at its border
     counts = np.rint(sphere_sums(np.ones(sub_image.shape, np.float32))) if clipped else sphere.sum()
     means = sums / counts
     values = sub_image[sub_mask]
     brightest = values == values.max()
     return {"loc_peak_loc": float(means[brightest].max()), "loc_peak_glob": float(means.max())}
-
-
-def _bounding_box(mask: np.ndarray) -> tuple[slice, ...]:
-    where = np.nonzero(mask)
-    return tuple(slice(int(w.min()), int(w.max()) + 1) for w in where)

@@ -15,6 +15,8 @@ from numpy.polynomial import legendre
 from scipy.spatial import ConvexHull, distance
 from skimage.measure import marching_cubes
 
+from hepatica.radiomics.roi import bounding_box
+
 def mesh(mask: np.ndarray, spacing_mm) -> tuple[np.ndarray, np.ndarray]:
     """Vertices (mm, in the array's axis order) and triangles of the mask's surface."""
     vertices, faces, _, _ = marching_cubes(np.pad(mask, 1).astype(np.float32), level=0.5,
@@ -123,9 +125,7 @@ def spatial_autocorrelation(values: np.ndarray, mask: np.ndarray, spacing_mm) ->
     denominator = np.sum(deviation**2)
     if n < 2 or denominator == 0:
         return 1.0, 1.0  # constant intensities: perfectly autocorrelated
-    box = tuple(slice(int(hits[0]), int(hits[-1]) + 1) for hits in (
-        np.flatnonzero(mask.any(axis=tuple(a for a in range(3) if a != axis))) for axis in range(3)))
-    inside = mask[box]
+    inside = mask[bounding_box(mask)]
     shape = [_even_fast_length(2 * k - 1) for k in inside.shape]
     kernel = _inverse_distance_spectrum(shape, spacing_mm)
 
