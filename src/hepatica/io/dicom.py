@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import datetime, time
 from pathlib import Path
 
 import numpy as np
@@ -330,6 +330,7 @@ def load_dicom_series(series: DicomSeries) -> Volume:
             "series_key": series.key,
             "series_uid": series.uid,
             "study_uid": str(first.get("StudyInstanceUID", "") or "") or None,
+            "study_date": _iso_date(first.get("StudyDate")),  # for intervals between studies; never reported
             "frame_of_reference_uid": str(first.get("FrameOfReferenceUID", "") or "") or None,
             "series_description": series.description,
             "series_number": int(first.get("SeriesNumber")) if first.get("SeriesNumber") not in (None, "") else None,
@@ -340,6 +341,15 @@ def load_dicom_series(series: DicomSeries) -> Volume:
             "sop_instance_uids": [str(h.get("SOPInstanceUID", "") or "") for h in stack.headers],
         },
     )
+
+
+def _iso_date(value) -> str | None:
+    """A DICOM DA value ('YYYYMMDD') as 'YYYY-MM-DD', None if absent or invalid."""
+    text = str(value or "").strip()
+    try:
+        return datetime.strptime(text, "%Y%m%d").date().isoformat()
+    except ValueError:
+        return None
 
 
 def _read_rescaled_pixels(path: Path, series_name: str) -> tuple[np.ndarray, bool]:

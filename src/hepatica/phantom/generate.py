@@ -40,10 +40,14 @@ MIN_DIAMETER_MM, MAX_DIAMETER_MM = 5.0, 60.0
 
 @dataclass(frozen=True)
 class LesionSpec:
-    """A lesion to draw: its type and longest diameter (mm)."""
+    """A lesion to draw: its type and longest diameter (mm); ``centre_mm`` (LPS) and ``rotation`` (3x3) place it
+    where a lesion of another study of the same phantom was (a prior or follow-up study), else it is placed at
+    random."""
 
     type: LesionType
     diameter_mm: float
+    centre_mm: tuple[float, float, float] | None = None
+    rotation: tuple[tuple[float, ...], ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "type", LesionType(self.type))
@@ -172,6 +176,12 @@ def _room_for_lesions(anatomy: Anatomy) -> np.ndarray:
 def _place_lesion(label, spec, room, grid: Grid, placed, rng) -> PhantomLesion:
     radius = spec.diameter_mm / 2
     radii = (radius, radius * rng.uniform(0.8, 1.0), radius * rng.uniform(0.8, 1.0))
+    if spec.centre_mm is not None:
+        rotation = (np.asarray(spec.rotation) if spec.rotation is not None
+                    else Rotation.random(random_state=rng).as_matrix())
+        return PhantomLesion(label, spec.type, float(spec.diameter_mm), tuple(float(r) for r in radii),
+                             tuple(float(c) for c in spec.centre_mm), rotation.tolist(),
+                             expected_features=_expected_features(spec))
     candidates = np.flatnonzero(room.ravel() >= radius + 3.0)
     x, y, z = grid.axes()
     for _ in range(400):
@@ -181,14 +191,19 @@ def _place_lesion(label, spec, room, grid: Grid, placed, rng) -> PhantomLesion:
         centre = np.array([x[i], y[j], z[k]], dtype=float)
         if all(np.linalg.norm(centre - np.asarray(p.centre_mm)) > radius + p.diameter_mm / 2 + 5 for p in placed):
             rotation = Rotation.random(random_state=rng).as_matrix()
-            features = dict(EXPECTED_LIRADS_FEATURES[spec.type])
-            if spec.type is LesionType.HCC and spec.diameter_mm < 10:
-                features["capsule"] = False  # the phantom draws no capsule on HCC under 10 mm
             return PhantomLesion(label, spec.type, float(spec.diameter_mm), tuple(float(r) for r in radii),
-                                 tuple(float(c) for c in centre), rotation.tolist(), expected_features=features)
+                                 tuple(float(c) for c in centre), rotation.tolist(),
+                                 expected_features=_expected_features(spec))
     raise HepaticaInputError(
         f"A {spec.diameter_mm:.0f} mm {spec.type.value} does not fit in the liver beside the other lesions; "
         "use fewer or smaller lesions, or a larger liver_volume_ml.")
+
+
+def _expected_features(spec: LesionSpec) -> dict:
+    features = dict(EXPECTED_LIRADS_FEATURES[spec.type])
+    if spec.type is LesionType.HCC and spec.diameter_mm < 10:
+        features["capsule"] = False  # the phantom draws no capsule on HCC under 10 mm
+    return features
 
 
 def _paint_lesion(lesion, grid: Grid, anatomy: Anatomy, lesion_map, compartments, fill_depth, rng) -> None:

@@ -42,14 +42,28 @@ def misregister(phases: dict[Phase, Volume], centre_mm, rng: np.random.Generator
         if phase is reference:
             moved[phase] = volume
             continue
-        direction = rng.normal(size=3)
-        axis = rng.normal(size=3)
-        motion = Misregistration(
-            tuple(float(v) for v in direction / np.linalg.norm(direction) * rng.uniform(0, max_shift_mm)),
-            float(rng.uniform(0, max_rotation_deg)), tuple(float(v) for v in axis / np.linalg.norm(axis)),
-            tuple(float(c) for c in centre_mm))
-        image = volume.to_sitk()
-        resampled = sitk.Resample(image, image, motion.transform(), sitk.sitkBSpline, -1000.0, image.GetPixelID())
-        moved[phase] = Volume.from_sitk(resampled, dict(volume.metadata))
+        motion = random_motion(centre_mm, rng, max_shift_mm, max_rotation_deg)
+        moved[phase] = move_volume(volume, motion)
         motions[phase] = motion
     return moved, motions
+
+
+def random_motion(centre_mm, rng: np.random.Generator, max_shift_mm: float, max_rotation_deg: float
+                  ) -> Misregistration:
+    """A rigid motion: shift up to ``max_shift_mm`` in a random direction, rotation up to ``max_rotation_deg``
+    about a random axis through ``centre_mm``."""
+    direction = rng.normal(size=3)
+    axis = rng.normal(size=3)
+    return Misregistration(
+        tuple(float(v) for v in direction / np.linalg.norm(direction) * rng.uniform(0, max_shift_mm)),
+        float(rng.uniform(0, max_rotation_deg)), tuple(float(v) for v in axis / np.linalg.norm(axis)),
+        tuple(float(c) for c in centre_mm))
+
+
+def move_volume(volume: Volume, motion: Misregistration, mask: bool = False) -> Volume:
+    """``volume`` moved by ``motion`` on its own grid: cubic for images (air fills what moves in), nearest
+    neighbour for masks (``mask=True``)."""
+    image = volume.to_sitk()
+    interpolator, fill = (sitk.sitkNearestNeighbor, 0.0) if mask else (sitk.sitkBSpline, -1000.0)
+    resampled = sitk.Resample(image, image, motion.transform(), interpolator, fill, image.GetPixelID())
+    return Volume.from_sitk(resampled, dict(volume.metadata))

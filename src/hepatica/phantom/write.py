@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pydicom
@@ -43,12 +43,14 @@ class PhantomFiles:
     truth_json: Path
 
 
-def write_phantom_study(study: PhantomStudy, out_dir: Path | str) -> PhantomFiles:
-    """Write ``study`` under ``out_dir`` (see the module docstring) and return the paths."""
+def write_phantom_study(study: PhantomStudy, out_dir: Path | str, study_date: date = date(2026, 1, 1)
+                        ) -> PhantomFiles:
+    """Write ``study`` under ``out_dir`` (see the module docstring) and return the paths; ``study_date`` is the
+    DICOM StudyDate (a prior study of the same phantom gets an earlier one, and its own UIDs)."""
     root = Path(out_dir)
     nifti = {phase: write_image(study.phases[phase], root / "nifti" / f"{phase.value}.nii.gz") for phase in PHASES}
     dicom_root = root / "dicom"
-    uid = _uid_maker(study.seed)
+    uid = _uid_maker(study.seed, study_date)
     study_uid, frame_uid = uid("study"), uid("frame-of-reference")
     for number, phase in enumerate(PHASES, start=1):
         delay = PHASE_DELAY_S[phase]
@@ -60,6 +62,7 @@ def write_phantom_study(study: PhantomStudy, out_dir: Path | str) -> PhantomFile
             series_description=f"Liver {phase.label.lower()} {study.phases[phase].spacing[2]:g}mm",
             patient_name="Phantom^Hepatica",
             patient_id=f"HEPATICA-PHANTOM-{study.seed}",
+            study_date=study_date,
             study_time=STUDY_START,
             acquisition_time=STUDY_START if delay is None else _add_seconds(BOLUS_START, delay),
             contrast_agent=None if delay is None else CONTRAST_AGENT,
@@ -109,10 +112,11 @@ def truth_document(study: PhantomStudy) -> dict:
     }
 
 
-def _uid_maker(seed: int):
-    """Deterministic DICOM UIDs for one phantom seed."""
+def _uid_maker(seed: int, study_date: date):
+    """Deterministic DICOM UIDs for one phantom seed and study date."""
     def make(name: str) -> str:
-        return str(pydicom.uid.generate_uid(entropy_srcs=["hepatica-phantom", str(seed), name]))
+        return str(pydicom.uid.generate_uid(entropy_srcs=["hepatica-phantom", str(seed), study_date.isoformat(),
+                                                          name]))
     return make
 
 
