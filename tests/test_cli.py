@@ -143,3 +143,30 @@ def test_bad_input_exits_with_a_message_not_a_traceback(tmp_path):
 def test_unknown_phase_name_is_explained(tmp_path):
     run = _hepatica("analyze", "hepatobiliary=x.nii.gz", "--out", str(tmp_path), check=False)
     assert run.returncode == 2 and "Unknown contrast phase 'hepatobiliary'" in run.stderr
+
+
+def test_analyze_with_a_prior_study_reads_the_interval_from_the_study_dates(small_phantom, small_phantom_files,
+                                                                            tmp_path):
+    """Synthetic data; the segmentation's lesions, so only the wiring is asserted here (the comparison itself is
+    tested on true masks in tests/characterize/test_prior.py)."""
+    from datetime import date
+
+    import numpy as np
+
+    from hepatica.phantom.follow_up import make_prior_study
+    from hepatica.phantom.write import write_phantom_study
+
+    prior, _ = make_prior_study(small_phantom, {1: 16.0}, np.random.default_rng(2))
+    prior_files = write_phantom_study(prior, tmp_path / "prior", study_date=date(2025, 10, 3))  # 90 days before
+    out = tmp_path / "out"
+    _hepatica("analyze", str(small_phantom_files.dicom), "--prior", str(prior_files.dicom), "--no-radiomics",
+              "--high-risk", "--out", str(out), "--quiet")
+    result = json.loads((out / "result.json").read_text())
+    jsonschema.validate(result, SCHEMA)
+    prior_comparison = result["lirads"]["prior"]
+    assert prior_comparison["interval_days"] == 90 and prior_comparison["residual_mm"] < 1.5
+    assert prior_comparison["prior_lesion_count"] >= 1
+    for lesion in result["lirads"]["lesions"]:
+        assert lesion["features"]["threshold_growth"]["value"] in (True, False)
+        assert lesion["change_since_prior"] is not None
+    assert "Prior study 90 days earlier" in (out / "report.html").read_text()

@@ -54,9 +54,15 @@ def demo(out_dir: Path, seed: int, quiet: bool) -> None:
 @click.option("--high-risk/--not-high-risk", default=None,
               help="Whether the patient is at high risk for HCC (LI-RADS applies only then). Not stated: "
                    "categories are computed as if, and say so.")
+@click.option("--prior", "prior_inputs", multiple=True, metavar="INPUT",
+              help="An earlier study of the same patient (a DICOM folder or image files, as INPUTS; repeatable): "
+                   "its lesions are matched to this study's for threshold growth and RECIST 1.1.")
+@click.option("--interval-days", type=click.FloatRange(min=0), default=None,
+              help="Days between the prior and this study (default: from the DICOM study dates).")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def analyze(inputs: tuple[str, ...], out_dir: Path, phase_overrides: tuple[str, ...], backend: str,
-            no_segment: bool, no_radiomics: bool, no_lirads: bool, high_risk: bool | None, quiet: bool) -> None:
+            no_segment: bool, no_radiomics: bool, no_lirads: bool, high_risk: bool | None,
+            prior_inputs: tuple[str, ...], interval_days: float | None, quiet: bool) -> None:
     """Analyse a study: a DICOM folder, or image files one per phase (PHASE=FILE, e.g. arterial=art.nii.gz).
 
     Writes OUT/result.json, OUT/report.html, OUT/images/, OUT/segmentation/ (liver and lesion masks) and
@@ -67,11 +73,12 @@ def analyze(inputs: tuple[str, ...], out_dir: Path, phase_overrides: tuple[str, 
 
     with _errors_as_messages():
         study_inputs = _parse_inputs(inputs)
+        prior = _parse_inputs(prior_inputs) if prior_inputs else None
         overrides = dict(_split_assignment(item, "--phase") for item in phase_overrides)
     with _errors_as_messages(), _progress(quiet) as progress:
         outputs = run_analyze(study_inputs, out_dir, phases=overrides, progress=progress,
                               backend=None if no_segment else backend, radiomics=not no_radiomics,
-                              lirads=not no_lirads, high_risk=high_risk)
+                              lirads=not no_lirads, high_risk=high_risk, prior=prior, interval_days=interval_days)
     _done(outputs)
 
 

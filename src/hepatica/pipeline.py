@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hepatica.characterize.study import study_lirads
+from hepatica.characterize.study import PriorStudy, compare_with_prior, study_lirads
 from hepatica.io.atomic import write_bytes_atomic
 from hepatica.io.phase import Phase
 from hepatica.io.study import Study, StudyInput, StudySeries, load_study
@@ -65,12 +65,17 @@ def analyze(
     radiomics: bool = True,
     lirads: bool = True,
     high_risk: bool | None = None,
+    prior: StudyInput | None = None,
+    interval_days: float | None = None,
 ) -> AnalysisOutputs:
     """Analyse one study and write ``out_dir/result.json``, ``out_dir/report.html``, ``out_dir/images/`` and,
     unless ``backend`` is None, the masks in ``out_dir/segmentation/``, (with ``lirads``) the LI-RADS features
     and category of each lesion, and (with ``radiomics``) the features of the liver and each lesion in
     ``out_dir/radiomics/``. ``high_risk`` says whether the patient is at high risk for HCC (None: not stated;
-    LI-RADS is then computed as if, and each lesion's reasons say so).
+    LI-RADS is then computed as if, and each lesion's reasons say so). ``prior`` is an earlier study of the same
+    patient (read like ``inputs``): it is segmented with the same backend and aligned to this one, its lesions
+    matched to this study's for threshold growth and RECIST 1.1; ``interval_days`` between the two studies
+    defaults to the difference of their DICOM study dates.
 
     ``inputs`` and ``phases`` are as for :func:`hepatica.io.load_study`. The liver and lesions are segmented on
     the portal-venous series (else the first CT series) with the named segmentation backend.
@@ -95,8 +100,10 @@ def analyze(
     lirads_summary = None
     if segmented and lirads:
         sizes = {entry.id: entry.longest_3d_diameter_mm for entry in segmented[2].summary.lesions}
+        compared = (_compare_with_prior(prior, backend, segmented[0].volume, segmentation, interval_days)
+                    if prior is not None else None)
         lirads_summary = study_lirads(study, segmented[0].volume, segmentation.liver, segmentation.lesions, sizes,
-                                      high_risk)
+                                      high_risk, prior=compared)
     step()
     radiomics_summary = None
     if segmented and radiomics:
@@ -111,7 +118,7 @@ def analyze(
             models=models,
             parameters={"phase_overrides": dict(phases or {}), "segmentation_backend": backend,
                         "radiomics": bool(radiomics_summary), "lirads": bool(lirads_summary),
-                        "high_risk": high_risk},
+                        "high_risk": high_risk, "prior_study": prior is not None, "interval_days": interval_days},
             inputs=[InputIdentifier(series_id=s.id, identifier=s.input_id,
                                     kind="dicom-series" if study.source == "dicom" else "image-file")
                     for s in study.series],
@@ -126,6 +133,16 @@ def analyze(
     result_json = result.write_json(out_dir / "result.json")
     report = write_report(result, out_dir)
     return AnalysisOutputs(result=result, result_json=result_json, report_html=report)
+
+
+def _compare_with_prior(prior: StudyInput, backend: str, reference: Volume, segmentation,
+                        interval_days: float | None) -> PriorStudy:
+    """Read and segment the prior study's series (chosen as the current study's was) and compare it."""
+    prior_study = load_study(prior)
+    target = segmentation_series(prior_study)
+    prior_segmentation = segment(target.volume, backend=backend)
+    return compare_with_prior(target.volume, prior_segmentation.liver, prior_segmentation.lesions, reference,
+                              segmentation.liver, segmentation.lesions, interval_days)
 
 
 @dataclass(frozen=True)

@@ -177,6 +177,32 @@ class FeatureFinding(_Model):
     confidence: float = Field(description="0.5 = undecided, 1 = certain; 0 when not assessable.")
 
 
+class PriorLesionChange(_Model):
+    """A lesion compared with the prior study."""
+
+    prior_lesion: int | None = Field(description="Label of the matched lesion in the prior study's segmentation; "
+                                                 "None: new since the prior study.")
+    prior_size_mm: float | None
+    size_change_percent: float | None
+    overlap_dice: float = Field(description="Overlap with the prior lesion after alignment (0 when matched by "
+                                            "distance only).")
+    centre_distance_mm: float | None
+
+
+class PriorComparison(_Model):
+    """The prior study, aligned to this one, and the response of its target lesions."""
+
+    interval_days: float | None = Field(description="Days between the studies; None when unknown.")
+    translation_mm: float
+    rotation_deg: float
+    residual_mm: float
+    edge_correlation: float
+    prior_lesion_count: int
+    disappeared_prior_lesions: list[int] = Field(description="Prior lesions with no lesion here.")
+    recist: dict | None = Field(None, description="RECIST 1.1 with the prior study as baseline: category, targets, "
+                                                  "sums (mm), reasons; None without a measurable target.")
+
+
 class LesionCharacterization(_Model):
     """LI-RADS of one lesion: measured features, category and the reasons in LI-RADS words."""
 
@@ -189,6 +215,7 @@ class LesionCharacterization(_Model):
     lesion_type_estimate: str = Field(description="Decision support only: cyst, hemangioma, fnh, hcc, metastasis "
                                                   "or indeterminate.")
     lesion_type_pattern: str
+    change_since_prior: PriorLesionChange | None = None
 
 
 class PhaseAlignmentEntry(_Model):
@@ -212,6 +239,7 @@ class LiradsSummary(_Model):
     alignments: list[PhaseAlignmentEntry]
     high_risk: bool | None = Field(description="Patient at high risk for HCC; None when not stated (assumed).")
     lesions: list[LesionCharacterization]
+    prior: PriorComparison | None = None
     warnings: list[str] = Field(default_factory=list)
 
 

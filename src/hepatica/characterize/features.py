@@ -79,7 +79,7 @@ def lesion_features(enhancement: LesionEnhancement) -> LesionFeatures:
                           kind, pattern)
 
 
-def _confidence(margin_hu: float, error_hu: float) -> float:
+def normal_confidence(margin_hu: float, error_hu: float) -> float:
     """P(the true difference is on the side of the threshold where the measurement is), normal errors."""
     z = abs(margin_hu) / max(error_hu, 1e-6)
     return round(0.5 * (1 + erf(z / sqrt(2))), 3)
@@ -105,7 +105,7 @@ def _typical_hemangioma(arterial: PhaseEnhancement | None, later: list[PhaseEnha
 
 def _rule_confidence(present: bool, margins: list[tuple[float, float]]) -> float:
     """A conjunction: when present, the least certain condition; when absent, the most certain failing one."""
-    confidences = [(_confidence(m, s), m >= 0) for m, s in margins]
+    confidences = [(normal_confidence(m, s), m >= 0) for m, s in margins]
     if present:
         return min(c for c, _ in confidences)
     failing = [c for c, ok in confidences if not ok]
@@ -119,13 +119,14 @@ def _aphe(arterial: PhaseEnhancement | None, hemangioma: Finding) -> Finding:
     core_error, rim_error = arterial.relative_error("core"), arterial.relative_error("rim")
     if core >= APHE_HU:
         return Finding("nonrim", f"lesion {core:.0f} HU above liver in arterial phase",
-                       _confidence(core - APHE_HU, core_error))
+                       normal_confidence(core - APHE_HU, core_error))
     if rim >= APHE_HU and rim - core >= APHE_HU and not hemangioma.value:
         return Finding("rim", f"rim {rim:.0f} HU above liver, centre {core:+.0f} HU, in arterial phase",
-                       min(_confidence(rim - APHE_HU, rim_error), _confidence(rim - core - APHE_HU, core_error)))
+                       min(normal_confidence(rim - APHE_HU, rim_error),
+                           normal_confidence(rim - core - APHE_HU, core_error)))
     strongest = max(core, rim) if not hemangioma.value else core
     return Finding("none", f"lesion {core:+.0f} HU relative to liver in arterial phase (hyperenhancement needs "
-                           f">= {APHE_HU:.0f} HU)", _confidence(APHE_HU - strongest, core_error))
+                           f">= {APHE_HU:.0f} HU)", normal_confidence(APHE_HU - strongest, core_error))
 
 
 def _enhances(arterial: PhaseEnhancement, later: list[PhaseEnhancement], pre: PhaseEnhancement | None,
@@ -157,17 +158,17 @@ def _washout(arterial: PhaseEnhancement | None, later: list[PhaseEnhancement], p
     margin, error, phase, rim, core = best_peripheral
     if margin >= 0 and _enhances(arterial, later, pre, "rim"):
         return Finding("peripheral", f"rim {rim:.0f} HU below liver and {core - rim:.0f} HU below the centre "
-                                     f"in {NAMES[phase.phase]} phase", _confidence(margin, error))
+                                     f"in {NAMES[phase.phase]} phase", normal_confidence(margin, error))
     margin, error, phase, core, drop = best_core
     if margin >= 0 and _enhances(arterial, later, pre, "core"):
         return Finding("nonperipheral", f"lesion {-core:.0f} HU below liver in {NAMES[phase.phase]} phase, "
                                         f"{drop:.0f} HU less enhancement relative to liver than in arterial phase",
-                       _confidence(margin, error))
+                       normal_confidence(margin, error))
     if margin >= 0:
         return Finding("none", "hypoattenuating later but never enhancing (no rise above pre-contrast)",
-                       _confidence(margin, error))
+                       normal_confidence(margin, error))
     return Finding("none", f"no reduction to below liver (best {NAMES[phase.phase]}: {core:+.0f} HU, "
-                           f"{drop:+.0f} HU change from arterial)", _confidence(margin, error))
+                           f"{drop:+.0f} HU change from arterial)", normal_confidence(margin, error))
 
 
 def _capsule(arterial: PhaseEnhancement | None, later: list[PhaseEnhancement], hemangioma: Finding) -> Finding:
@@ -184,9 +185,9 @@ def _capsule(arterial: PhaseEnhancement | None, later: list[PhaseEnhancement], h
     late_only = arterial is None or arterial.relative("rim") < max(APHE_HU, arterial.relative("core"))
     if margin >= 0 and late_only and not hemangioma.value:
         return Finding(True, f"rim {rim:.0f} HU above liver and {rim - core:.0f} HU above the centre in "
-                             f"{NAMES[phase.phase]} phase", _confidence(margin, error))
+                             f"{NAMES[phase.phase]} phase", normal_confidence(margin, error))
     return Finding(False, f"rim {rim:+.0f} HU relative to liver in {NAMES[phase.phase]} phase",
-                   _confidence(margin, error) if margin < 0 else 0.5)
+                   normal_confidence(margin, error) if margin < 0 else 0.5)
 
 
 def _delayed_central(arterial: PhaseEnhancement | None, delayed: PhaseEnhancement | None) -> Finding:
@@ -198,7 +199,7 @@ def _delayed_central(arterial: PhaseEnhancement | None, delayed: PhaseEnhancemen
     error = delayed.relative_error("core")
     present = margin >= 0
     return Finding(present, f"centre {core - rim:+.0f} HU relative to the rim in delayed phase, {rise:+.0f} HU "
-                            "relative to liver since arterial phase", _confidence(margin, error))
+                            "relative to liver since arterial phase", normal_confidence(margin, error))
 
 
 def _water_density(e: dict) -> Finding:
@@ -208,7 +209,7 @@ def _water_density(e: dict) -> Finding:
     worst = min(margins)
     error = max(p.core.standard_error_hu for p in e.values())
     listed = ", ".join(f"{v:.0f} HU {NAMES[phase]}" for phase, v in values.items())
-    return Finding(worst >= 0, f"centre {listed}", _confidence(worst, error))
+    return Finding(worst >= 0, f"centre {listed}", normal_confidence(worst, error))
 
 
 def _simple_cyst(water: Finding, e: dict, pre: PhaseEnhancement | None) -> Finding:
@@ -219,7 +220,7 @@ def _simple_cyst(water: Finding, e: dict, pre: PhaseEnhancement | None) -> Findi
     margin = CYST_MAX_RISE_HU - rise
     present = bool(water.value) and margin >= 0
     evidence = f"water density, {rise:+.0f} HU after contrast"
-    return Finding(present, evidence, min(water.confidence, _confidence(margin, post[0].core.standard_error_hu)))
+    return Finding(present, evidence, min(water.confidence, normal_confidence(margin, post[0].core.standard_error_hu)))
 
 
 def _sharpest_phase(e: dict) -> Phase:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from hepatica.characterize.features import NAMES, LesionFeatures
+from hepatica.characterize.growth import Growth
 from hepatica.lirads import Observation
+from hepatica.lirads.observation import Ancillary
 
 
 def observation_from_features(features: LesionFeatures, size_mm: float, high_risk: bool = True,
-                              observation_id: str | None = None) -> Observation:
-    """The LI-RADS observation Hepatica measured. Missing required phases make it LR-NC; a feature that cannot
-    be assessed counts as absent, as LI-RADS asks when unsure."""
+                              observation_id: str | None = None, growth: Growth | None = None) -> Observation:
+    """The LI-RADS observation Hepatica measured (``growth``: its change since a prior study). Missing required
+    phases make it LR-NC; a feature that cannot be assessed counts as absent, as LI-RADS asks when unsure."""
     f = features
     benign, entity, benign_evidence = None, None, None
     if f.simple_cyst.value:
@@ -21,9 +23,15 @@ def observation_from_features(features: LesionFeatures, size_mm: float, high_ris
     if benign_evidence:
         evidence["benign"] = benign_evidence
     evidence["size_mm"] = f"longest diameter; margin sharpest in {NAMES[f.sharpest_phase]} phase"
+    ancillary = Ancillary()
+    if growth is not None:
+        if growth.threshold_growth.value is not None:
+            evidence["threshold_growth"] = growth.threshold_growth.evidence
+        ancillary = Ancillary(favor_malignancy=list(growth.favor_malignancy), favor_benign=list(growth.favor_benign))
     return Observation(
         id=observation_id, high_risk=high_risk, missing_phases=[NAMES[p] for p in f.missing_phases],
         benign=benign, benign_entity=entity,
         lr_m_features=["delayed central enhancement"] if f.delayed_central_enhancement.value else [],
         size_mm=size_mm, aphe=f.aphe.value or "none", washout=f.washout.value or "none",
-        capsule=bool(f.capsule.value), evidence=evidence)
+        capsule=bool(f.capsule.value), evidence=evidence, ancillary=ancillary,
+        threshold_growth=bool(growth is not None and growth.threshold_growth.value))
