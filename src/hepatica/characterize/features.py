@@ -7,6 +7,8 @@ washout: a rim at least 10 HU below liver and 5 HU below the centre), a simple
 cyst stays within -10..20 HU without enhancing (< 10 HU rise), a hemangioma's nodules reach blood-pool
 attenuation (>= 100 HU above liver in the arterial phase). Each rule's confidence is the normal probability that
 its decisive difference lies on the side found, given the medians' standard errors (0.5 = a coin toss).
+Under 10 mm (equivalent diameter) the water-density evidence says that partial volume with the surrounding
+liver pulls a small lesion's attenuation toward the liver's; the value stays what was measured.
 Calibrated on the synthetic phantom only (bench/lirads_phantom.py); real-data validation is still to do.
 """
 
@@ -28,6 +30,7 @@ CYST_MAX_RISE_HU = 10.0
 BLOOD_POOL_ABOVE_LIVER_HU = 100.0
 FILL_IN_HU = 15.0
 SHARP_MARGIN_CNR = 3.0
+PARTIAL_VOLUME_DIAMETER_MM = 10.0
 
 REQUIRED_PHASES = (Phase.ARTERIAL, Phase.PORTAL_VENOUS, Phase.DELAYED)  # LI-RADS CT technique
 NAMES = {Phase.PRE_CONTRAST: "pre-contrast", Phase.ARTERIAL: "arterial", Phase.PORTAL_VENOUS: "portal venous",
@@ -72,7 +75,7 @@ def lesion_features(enhancement: LesionEnhancement) -> LesionFeatures:
     washout = _washout(arterial, later, pre, hemangioma)
     capsule = _capsule(arterial, later, hemangioma)
     central = _delayed_central(arterial, e.get(Phase.DELAYED))
-    water = _water_density(e)
+    water = _water_density(e, enhancement.equivalent_diameter_mm)
     cyst = _simple_cyst(water, e, pre)
     kind, pattern = _lesion_type(aphe, washout, capsule, cyst, hemangioma, water, e)
     return LesionFeatures(aphe, washout, capsule, central, water, cyst, hemangioma, _sharpest_phase(e), missing,
@@ -202,14 +205,16 @@ def _delayed_central(arterial: PhaseEnhancement | None, delayed: PhaseEnhancemen
                             "relative to liver since arterial phase", normal_confidence(margin, error))
 
 
-def _water_density(e: dict) -> Finding:
+def _water_density(e: dict, diameter_mm: float) -> Finding:
     values = {phase: p.core.median_hu for phase, p in e.items()}
+    listed = ", ".join(f"{v:.0f} HU {NAMES[phase]}" for phase, v in values.items())
     low, high = WATER_HU
     margins = [min(v - low, high - v) for v in values.values()]
     worst = min(margins)
     error = max(p.core.standard_error_hu for p in e.values())
-    listed = ", ".join(f"{v:.0f} HU {NAMES[phase]}" for phase, v in values.items())
-    return Finding(worst >= 0, f"centre {listed}", normal_confidence(worst, error))
+    caveat = (f" ({diameter_mm:.1f} mm lesion: partial volume pulls its attenuation toward the liver's)"
+              if diameter_mm < PARTIAL_VOLUME_DIAMETER_MM else "")
+    return Finding(worst >= 0, f"centre {listed}{caveat}", normal_confidence(worst, error))
 
 
 def _simple_cyst(water: Finding, e: dict, pre: PhaseEnhancement | None) -> Finding:
