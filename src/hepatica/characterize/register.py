@@ -29,6 +29,8 @@ from hepatica.io.volume import Volume
 
 MAX_RESIDUAL_MM = 3.0
 MIN_EDGE_CORRELATION = 0.3
+RETRY_EDGE_CORRELATION = 0.8  # aligned phases correlate at about 0.98, even at quarter dose
+RETRY_SEED_OFFSET = 101
 METRIC_TOLERANCE = 0.02  # random metric sampling: an alignment that starts at the optimum may end a little "worse"
 LIVER_MARGIN_MM = 15.0
 
@@ -140,7 +142,22 @@ class _Result:
 def _align(volume: Volume, fixed_volume: Volume, fixed: sitk.Image, mask: sitk.Image, liver: Volume, box,
            deformable: bool, seed: int, initial: sitk.Transform | None = None) -> _Result:
     """Register ``volume`` to the cropped ``fixed`` image, resample it onto ``fixed_volume``'s grid and measure
-    the residual misalignment and the edge correlation."""
+    the residual misalignment and the edge correlation. ITK's multi-threaded metric is not bit-reproducible and
+    the optimiser can, rarely, run off to a wrong optimum (once: 35 mm, edge correlation 0.48, on phases that had
+    not moved); a result with edge correlation under ``RETRY_EDGE_CORRELATION`` is therefore tried once more with
+    another sampling seed, and the better of the two kept."""
+    best = None
+    for attempt_seed in (seed, seed + RETRY_SEED_OFFSET):
+        result = _align_once(volume, fixed_volume, fixed, mask, liver, box, deformable, attempt_seed, initial)
+        if best is None or result.quality[-1] > best.quality[-1]:
+            best = result
+        if best.quality[-1] >= RETRY_EDGE_CORRELATION:
+            break
+    return best
+
+
+def _align_once(volume: Volume, fixed_volume: Volume, fixed: sitk.Image, mask: sitk.Image, liver: Volume, box,
+                deformable: bool, seed: int, initial: sitk.Transform | None) -> _Result:
     moving = volume.to_sitk()
     transform, before, after = _register(fixed, sitk.Cast(moving, sitk.sitkFloat32), mask, deformable, seed,
                                          initial=initial)
