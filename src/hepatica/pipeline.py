@@ -99,10 +99,9 @@ def analyze(
     step()
     lirads_summary = None
     if segmented and lirads:
-        sizes = {entry.id: entry.longest_3d_diameter_mm for entry in segmented[2].summary.lesions}
         compared = (_compare_with_prior(prior, backend, segmented[0].volume, segmentation, interval_days)
                     if prior is not None else None)
-        lirads_summary = study_lirads(study, segmented[0].volume, segmentation.liver, segmentation.lesions, sizes,
+        lirads_summary = study_lirads(study, segmented[0].volume, segmentation.liver, segmentation.lesions,
                                       high_risk, prior=compared)
     step()
     radiomics_summary = None

@@ -207,7 +207,11 @@ class LesionCharacterization(_Model):
     """LI-RADS of one lesion: measured features, category and the reasons in LI-RADS words."""
 
     id: int = Field(description="Label in lesions.nii.gz, as in the segmentation's lesion table.")
-    size_mm: float = Field(description="Longest diameter (3D) of the segmented lesion.")
+    size_mm: float = Field(description="Longest diameter (3D, mm) in the phase where the margin is sharpest, the "
+                                       "outline re-drawn there (LI-RADS size); the segmented outline's when the "
+                                       "margin is too faint.")
+    segmented_size_mm: float = Field(description="Longest diameter (3D, mm) of the segmented outline.")
+    size_evidence: str = Field(description="How the size was measured, in words.")
     sharpest_phase: str = Field(description="Phase where the lesion's margin is sharpest.")
     features: dict[str, FeatureFinding]
     category: str | None = Field(description='e.g. "LR-5", "LR-M", "LR-NC"; None where LI-RADS does not apply.')

@@ -11,7 +11,6 @@ import pytest
 
 from hepatica.characterize.study import study_lirads
 from hepatica.io import load_dicom_series, load_study, scan_dicom_folder
-from hepatica.measure.lesions import label_lesions, measure_liver_and_lesions
 from tests.conftest import shared
 
 
@@ -28,9 +27,7 @@ def summary(ircad_masks):
     labels[_mask(ircad_masks / "livertumor01").array > 0] = 1
     labels[_mask(ircad_masks / "liverkyst").array > 0] = 2
     lesions = reference.with_array(labels)
-    instances = label_lesions(lesions)
-    sizes = {m.label: m.longest_3d_diameter_mm for m in measure_liver_and_lesions(liver, instances).lesions}
-    return study_lirads(study, reference, liver, lesions, sizes, high_risk=True)
+    return study_lirads(study, reference, liver, lesions, high_risk=True)
 
 
 def test_single_phase_study_names_the_missing_phases_and_gives_lr_nc(summary):

@@ -29,7 +29,6 @@ WATER_HU = (-10.0, 20.0)
 CYST_MAX_RISE_HU = 10.0
 BLOOD_POOL_ABOVE_LIVER_HU = 100.0
 FILL_IN_HU = 15.0
-SHARP_MARGIN_CNR = 3.0
 PARTIAL_VOLUME_DIAMETER_MM = 10.0
 
 REQUIRED_PHASES = (Phase.ARTERIAL, Phase.PORTAL_VENOUS, Phase.DELAYED)  # LI-RADS CT technique
@@ -57,7 +56,6 @@ class LesionFeatures:
     water_density: Finding
     simple_cyst: Finding
     typical_hemangioma: Finding
-    sharpest_phase: Phase
     missing_phases: list[Phase]
     lesion_type: str
     lesion_type_pattern: str
@@ -78,8 +76,7 @@ def lesion_features(enhancement: LesionEnhancement) -> LesionFeatures:
     water = _water_density(e, enhancement.equivalent_diameter_mm)
     cyst = _simple_cyst(water, e, pre)
     kind, pattern = _lesion_type(aphe, washout, capsule, cyst, hemangioma, water, e)
-    return LesionFeatures(aphe, washout, capsule, central, water, cyst, hemangioma, _sharpest_phase(e), missing,
-                          kind, pattern)
+    return LesionFeatures(aphe, washout, capsule, central, water, cyst, hemangioma, missing, kind, pattern)
 
 
 def normal_confidence(margin_hu: float, error_hu: float) -> float:
@@ -226,18 +223,6 @@ def _simple_cyst(water: Finding, e: dict, pre: PhaseEnhancement | None) -> Findi
     present = bool(water.value) and margin >= 0
     evidence = f"water density, {rise:+.0f} HU after contrast"
     return Finding(present, evidence, min(water.confidence, normal_confidence(margin, post[0].core.standard_error_hu)))
-
-
-def _sharpest_phase(e: dict) -> Phase:
-    """The phase whose margin is sharpest (highest rim-to-ring contrast over noise); not the arterial phase when
-    another shows a clear margin (contrast-to-noise >= 3)."""
-    contrast = {phase: abs(p.rim.median_hu - p.ring.median_hu) / max(p.liver_noise_hu, 1.0)
-                for phase, p in e.items() if p.ring is not None}
-    if not contrast:
-        return next(iter(e))
-    clear = {phase: c for phase, c in contrast.items() if phase is not Phase.ARTERIAL and c >= SHARP_MARGIN_CNR}
-    pool = clear or contrast
-    return max(pool, key=pool.get)
 
 
 def _lesion_type(aphe: Finding, washout: Finding, capsule: Finding, cyst: Finding, hemangioma: Finding,

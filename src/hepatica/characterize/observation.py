@@ -9,8 +9,10 @@ from hepatica.lirads.observation import Ancillary
 
 
 def observation_from_features(features: LesionFeatures, size_mm: float, high_risk: bool = True,
-                              observation_id: str | None = None, growth: Growth | None = None) -> Observation:
-    """The LI-RADS observation Hepatica measured (``growth``: its change since a prior study). Missing required
+                              observation_id: str | None = None, growth: Growth | None = None,
+                              size_evidence: str | None = None) -> Observation:
+    """The LI-RADS observation Hepatica measured (``growth``: its change since a prior study; ``size_evidence``:
+    how ``size_mm`` was measured). Missing required
     phases make it LR-NC; a feature that cannot be assessed counts as absent, as LI-RADS asks when unsure."""
     f = features
     benign, entity, benign_evidence = None, None, None
@@ -22,7 +24,8 @@ def observation_from_features(features: LesionFeatures, size_mm: float, high_ris
                                                             ("capsule", f.capsule)) if finding.value is not None}
     if benign_evidence:
         evidence["benign"] = benign_evidence
-    evidence["size_mm"] = f"longest diameter; margin sharpest in {NAMES[f.sharpest_phase]} phase"
+    if size_evidence:
+        evidence["size_mm"] = size_evidence
     ancillary = Ancillary()
     if growth is not None:
         if growth.threshold_growth.value is not None:

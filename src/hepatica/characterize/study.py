@@ -21,6 +21,7 @@ from hepatica.characterize.growth import Growth, assess_growth, match_lesions
 from hepatica.characterize.observation import observation_from_features
 from hepatica.characterize.register import (AlignedPhases, PhaseAlignmentError, StudyAlignment, align_phases,
                                             align_prior_study)
+from hepatica.characterize.size import LesionSize, lesion_size
 from hepatica.errors import HepaticaInputError
 from hepatica.io.phase import Phase
 from hepatica.io.study import Study
@@ -93,10 +94,10 @@ def _interval_days(prior: Volume, current: Volume) -> float | None:
     return float((date.fromisoformat(dates[1]) - date.fromisoformat(dates[0])).days)
 
 
-def study_lirads(study: Study, reference: Volume, liver: Volume, lesions: Volume, lesion_sizes_mm: dict[int, float],
-                 high_risk: bool | None = None, prior: PriorStudy | None = None) -> LiradsSummary:
-    """LI-RADS features and category of every lesion. ``reference`` is the segmented series (its phase the
-    alignment target), ``lesion_sizes_mm`` the longest diameter of each lesion label; ``prior`` adds growth."""
+def study_lirads(study: Study, reference: Volume, liver: Volume, lesions: Volume, high_risk: bool | None = None,
+                 prior: PriorStudy | None = None) -> LiradsSummary:
+    """LI-RADS features, size (in the phase where the margin is sharpest) and category of every lesion.
+    ``reference`` is the segmented series (its phase the alignment target); ``prior`` adds growth."""
     by_phase = {phase: series.volume for phase, series in study.by_phase.items() if phase is not Phase.UNKNOWN}
     warnings, alignments = [], []
     reference_phase = next((p for p, v in by_phase.items() if v is reference), None)
@@ -122,19 +123,21 @@ def study_lirads(study: Study, reference: Volume, liver: Volume, lesions: Volume
     liver_mask = liver.array > 0
     entries = []
     for label in range(1, int(labels.max()) + 1):
-        mask = labels == label
+        mask, others = labels == label, (labels > 0) & ~(labels == label)
         try:
             features = lesion_features(measure_enhancement(images, mask, liver_mask, reference.spacing[::-1],
-                                                           other_lesions=(labels > 0) & ~mask))
+                                                           other_lesions=others))
         except HepaticaInputError as error:
             warnings.append(f"lesion {label}: not characterized ({error})")
             continue
+        size = lesion_size(images, mask, liver_mask, reference, other_lesions=others)
         growth = prior.growth.get(label) if prior is not None else None
-        observation = observation_from_features(features, lesion_sizes_mm[label], high_risk=high_risk is not False,
-                                                observation_id=f"lesion {label}", growth=growth)
+        observation = observation_from_features(features, size.diameter_mm, high_risk=high_risk is not False,
+                                                observation_id=f"lesion {label}", growth=growth,
+                                                size_evidence=size.evidence)
         result = categorize(observation)
         reasons = ([UNKNOWN_RISK_NOTE] if high_risk is None and result.category is not None else []) + result.reasons
-        entries.append(_entry(label, features, result.category, reasons, lesion_sizes_mm[label], growth))
+        entries.append(_entry(label, features, result.category, reasons, size, growth))
     return LiradsSummary(
         reference_phase=reference_phase.value, phases=[p.value for p in ORDER if p in images],
         missing_phases=[NAMES[p] for p in (Phase.ARTERIAL, Phase.PORTAL_VENOUS, Phase.DELAYED) if p not in images],
@@ -153,7 +156,7 @@ def _prior_comparison(prior: PriorStudy | None) -> PriorComparison | None:
         disappeared_prior_lesions=prior.disappeared, recist=prior.recist.to_json() if prior.recist else None)
 
 
-def _entry(label: int, f: LesionFeatures, category: str | None, reasons: list[str], size_mm: float,
+def _entry(label: int, f: LesionFeatures, category: str | None, reasons: list[str], size: LesionSize,
            growth: Growth | None) -> LesionCharacterization:
     def finding(value: Finding) -> FeatureFinding:
         return FeatureFinding(value=value.value, evidence=value.evidence, confidence=value.confidence)
@@ -169,7 +172,8 @@ def _entry(label: int, f: LesionFeatures, category: str | None, reasons: list[st
     threshold = growth.threshold_growth if growth is not None else Finding(None, "no prior study given", 0.0)
 
     return LesionCharacterization(
-        id=label, size_mm=round(size_mm, 1), sharpest_phase=f.sharpest_phase.value, category=category,
+        id=label, size_mm=round(size.diameter_mm, 1), segmented_size_mm=round(size.segmented_diameter_mm, 1),
+        size_evidence=size.evidence, sharpest_phase=size.phase.value, category=category,
         reasons=reasons,
         features={"aphe": finding(f.aphe), "washout": finding(f.washout), "capsule": finding(f.capsule),
                   "delayed_central_enhancement": finding(f.delayed_central_enhancement),
