@@ -54,3 +54,14 @@ def small_phantom_files(small_phantom, tmp_path_factory):
 def standard_phantom():
     """The demo's phantom (seed 0, default lesions and resolution)."""
     return make_phantom_study(seed=0)
+
+
+def dciodvfy_errors(path: Path) -> list[str]:
+    """The error lines dicom3tools' validator prints for a DICOM file (skips the test without dciodvfy)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("dciodvfy") is None:
+        pytest.skip("dciodvfy not installed (Debian package dicom3tools; .ci/run installs it)")
+    run = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True)
+    return [line for line in (run.stdout + run.stderr).splitlines() if line.startswith("Error")]

@@ -8,7 +8,7 @@ import sys
 import jsonschema
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, dciodvfy_errors
 
 SCHEMA = json.loads((REPO / "schemas" / "study_result.schema.json").read_text())
 
@@ -40,6 +40,24 @@ def test_demo_writes_a_valid_result_and_a_self_contained_report(demo_dir):
     assert "<h2>LI-RADS v2018</h2>" in html and "Type estimate (decision support)" in html
     assert "<h2>Radiomics</h2>" in html and "radiomics/features.csv" in html
     assert "Phantom^Hepatica" not in html and "HEPATICA-PHANTOM" not in json.dumps(result)  # no patient identifiers
+
+
+def test_demo_writes_a_valid_seg_and_measurement_report_for_pacs(demo_dir):
+    from hepatica.io.sr import read_measurement_report
+
+    result = json.loads((demo_dir / "result.json").read_text())
+    files = result["segmentation"]["files"]
+    seg, sr = demo_dir / files["dicom_seg"], demo_dir / files["dicom_sr"]
+    assert dciodvfy_errors(seg) == [] and dciodvfy_errors(sr) == []
+    entries = read_measurement_report(sr)
+    lesions = result["segmentation"]["lesions"]
+    assert set(entries) == {"liver"} | {f"lesion_{lesion['id']}" for lesion in lesions}
+    assert entries["liver"]["Volume"] == result["segmentation"]["liver_volume_ml"]
+    categories = {f"lesion_{entry['id']}": entry["category"] for entry in result["lirads"]["lesions"]}
+    for lesion in lesions:
+        entry = entries[f"lesion_{lesion['id']}"]
+        assert entry["Long axis"] == lesion["longest_axial_diameter_mm"] and entry["Volume"] == lesion["volume_ml"]
+        assert entry.get("LI-RADS v2018 category") == categories.get(f"lesion_{lesion['id']}")
 
 
 def test_demo_extracts_radiomics_of_the_liver_and_each_lesion(demo_dir):

@@ -21,6 +21,7 @@ from hepatica.io.volume import Volume, resample_to_grid
 from hepatica.phantom import make_phantom_study
 from hepatica.phantom.write import write_phantom_study
 from hepatica.radiomics.study import study_radiomics
+from hepatica.report.dicom_sr import write_study_sr
 from hepatica.report.html import write_report
 from hepatica.report.images import render_views, volume_centre
 from hepatica.segment import segment
@@ -103,6 +104,12 @@ def analyze(
                     if prior is not None else None)
         lirads_summary = study_lirads(study, segmented[0].volume, segmentation.liver, segmentation.lesions,
                                       high_risk, prior=compared)
+    if segmented and "dicom_seg" in segmented[2].summary.files:
+        seg_dir = out_dir / "segmentation"
+        files = segmented[2].summary.files
+        sr = write_study_sr(segmented[2].summary, lirads_summary, segmented[0].volume,
+                            out_dir / files["dicom_seg"], seg_dir)
+        files["dicom_sr"] = sr.relative_to(out_dir).as_posix()
     step()
     radiomics_summary = None
     if segmented and radiomics:

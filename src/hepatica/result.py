@@ -146,7 +146,8 @@ class SegmentationSummary(_Model):
     lesion_volume_ml: float
     tumour_burden_percent: float = Field(description="Lesion volume as % of liver volume.")
     lesions: list[LesionEntry]
-    files: dict[str, str] = Field(description="Mask files relative to the result: liver, lesions, dicom_seg.")
+    files: dict[str, str] = Field(description="Files relative to the result: liver, lesions (NIfTI), dicom_seg (DICOM "
+                                              "SEG), dicom_sr (TID 1500 measurement report; analyze).")
 
 
 class RoiFeatures(_Model):

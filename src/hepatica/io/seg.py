@@ -67,7 +67,7 @@ def write_dicom_seg(
         raise HepaticaInputError(
             "A DICOM SEG must reference DICOM source images; this image was not read from DICOM. "
             "Write the masks as NIfTI instead, or read the study from its DICOM files.")
-    source_images = [pydicom.dcmread(f, stop_before_pixels=True) for f in files]
+    source_images = source_headers(files)
     names, masks = [], []
     for name, mask in segments.items():
         require_same_grid(source, mask, what=f"segment '{name}'")
@@ -109,6 +109,18 @@ def write_dicom_seg(
     with atomic_path(path) as tmp:
         seg.save_as(tmp)
     return path
+
+
+def source_headers(files: list[str]) -> list[pydicom.Dataset]:
+    """The source images' headers. A SEG must state the images' frame of reference; old or anonymised series
+    that lack a Frame of Reference UID get one derived from their Series Instance UID (the same every time),
+    which the SEG and anything referencing it then share."""
+    headers = [pydicom.dcmread(f, stop_before_pixels=True) for f in files]
+    for header in headers:
+        if "FrameOfReferenceUID" not in header:
+            header.FrameOfReferenceUID = pydicom.uid.generate_uid(
+                entropy_srcs=["hepatica-frame-of-reference", str(header.SeriesInstanceUID)])
+    return headers
 
 
 def read_dicom_seg(path: Path | str, reference: Volume | None = None) -> dict[str, Volume]:
