@@ -37,7 +37,6 @@ from hepatica.characterize.features import lesion_features  # noqa: E402
 from hepatica.characterize.observation import observation_from_features  # noqa: E402
 from hepatica.characterize.register import align_phases  # noqa: E402
 from hepatica.characterize.size import lesion_size  # noqa: E402
-from hepatica.io.phase import Phase  # noqa: E402
 from hepatica.lirads import Observation, categorize  # noqa: E402
 from hepatica.phantom import LesionSpec, make_phantom_study  # noqa: E402
 from hepatica.phantom.misregister import misregister  # noqa: E402

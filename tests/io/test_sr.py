@@ -68,7 +68,8 @@ def test_ircad_patient_1_seg_and_report_are_valid(ircad_masks, tmp_path):
     ct = load_study(shared("ircad/3Dircadb1.1/PATIENT_DICOM")).series[0].volume
     liver = load_dicom_series(scan_dicom_folder(ircad_masks / "liver").series[0])
     tumour = load_dicom_series(scan_dicom_folder(ircad_masks / "livertumor01").series[0])
-    liver, tumour = ct.with_array((liver.array > 0).astype(np.uint8)), ct.with_array((tumour.array > 0).astype(np.uint8))
+    liver = ct.with_array((liver.array > 0).astype(np.uint8))
+    tumour = ct.with_array((tumour.array > 0).astype(np.uint8))
     seg = write_dicom_seg({"liver": liver, "lesion_1": tumour}, ct, tmp_path / "seg.dcm")
     report = _lesion_report(tumour, category="LR-NC")
     sr = write_measurement_report(seg, ct, LiverReport("liver", liver.array.sum() * ct.voxel_volume_ml, 0.5),

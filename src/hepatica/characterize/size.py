@@ -12,10 +12,10 @@ centre; a targetoid rim is weaker than the centre): the half-maximum edge of a b
 other phase, it lies within the range of the lesion's values and the liver's (+ 3 x noise): a vessel next to the
 lesion matches it in one phase, not in all. In portal-venous and delayed phases an enhancing capsule, found as
 the brightest one-voxel shell of the band (by distance to the segmented surface; brighter than liver and centre
-by 3 x noise), also counts as lesion above half its height, so the size reaches its outer edge. Voxels deeper than W stay lesion; an
-opening with a 2 mm ball drops thin attachments; the outline is the part connected to the deep voxels, holes
-filled slice by slice, kept off other lesions and, beyond the segmented outline, off the liver's outermost voxel
-(where the blur of fat would look like a hypodense lesion).
+by 3 x noise), also counts as lesion above half its height, so the size reaches its outer edge. Voxels deeper
+than W stay lesion; an opening with a 2 mm ball drops thin attachments; the outline is the part connected to the
+deep voxels, holes filled slice by slice, kept off other lesions and, beyond the segmented outline, off the
+liver's outermost voxel (where the blur of fat would look like a hypodense lesion).
 
 When the margin's contrast is under 3 x the smoothed parenchyma's noise the edge cannot be placed reliably and
 the segmented outline is kept; the evidence says which was used. Diameters are longest 3D diameters between

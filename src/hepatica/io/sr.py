@@ -85,7 +85,7 @@ def write_measurement_report(seg_path: Path | str, source: Volume, liver: LiverR
         raise HepaticaInputError(f"the SEG {Path(seg_path).name} has no segment {', '.join(missing)}")
     source_images = source_headers(files)
 
-    def group(label: str, finding, measurements, evaluations) -> hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations:
+    def group(label: str, finding, measurements, evaluations):
         return hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations(
             tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=label),
             referenced_segment=hd.sr.ReferencedSegment.from_segmentation(seg, segments[label]),
