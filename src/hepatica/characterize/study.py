@@ -94,10 +94,19 @@ def _interval_days(prior: Volume, current: Volume) -> float | None:
     return float((date.fromisoformat(dates[1]) - date.fromisoformat(dates[0])).days)
 
 
-def study_lirads(study: Study, reference: Volume, liver: Volume, lesions: Volume, high_risk: bool | None = None,
-                 prior: PriorStudy | None = None) -> LiradsSummary:
-    """LI-RADS features, size (in the phase where the margin is sharpest) and category of every lesion.
-    ``reference`` is the segmented series (its phase the alignment target); ``prior`` adds growth."""
+@dataclass(frozen=True)
+class StudyPhases:
+    """The study's phases on the segmented series' grid (HU), aligned to it; how each was aligned; warnings
+    (a phase that could not be aligned leaves only the reference phase)."""
+
+    reference_phase: Phase
+    images: dict[Phase, Volume]
+    alignments: list[PhaseAlignmentEntry]
+    warnings: list[str]
+
+
+def align_study_phases(study: Study, reference: Volume, liver: Volume) -> StudyPhases:
+    """Align every known phase of ``study`` to ``reference`` (the segmented series; ``liver`` on its grid)."""
     by_phase = {phase: series.volume for phase, series in study.by_phase.items() if phase is not Phase.UNKNOWN}
     warnings, alignments = [], []
     reference_phase = next((p for p, v in by_phase.items() if v is reference), None)
@@ -105,11 +114,11 @@ def study_lirads(study: Study, reference: Volume, liver: Volume, lesions: Volume
         reference_phase = Phase.PORTAL_VENOUS
         warnings.append("the segmented series' contrast phase is unknown; it is read as portal venous")
     by_phase[reference_phase] = reference
-    images: dict[Phase, np.ndarray] = {}
+    images: dict[Phase, Volume] = {}
     if len(by_phase) > 1:
         try:
             aligned: AlignedPhases = align_phases(by_phase, liver, reference=reference_phase)
-            images = {p: v.array.astype(np.float32) for p, v in aligned.images.items()}
+            images = dict(aligned.images)
             alignments = [PhaseAlignmentEntry(phase=p.value, translation_mm=round(a.translation_mm, 2),
                                               rotation_deg=round(a.rotation_deg, 2), deformable=a.deformable,
                                               residual_mm=round(a.residual_mm, 2),
@@ -118,7 +127,19 @@ def study_lirads(study: Study, reference: Volume, liver: Volume, lesions: Volume
         except PhaseAlignmentError as error:
             warnings.append(f"{error}; only the {reference_phase.label.lower()} phase was used for LI-RADS")
     if not images:
-        images = {reference_phase: reference.array.astype(np.float32)}
+        images = {reference_phase: reference}
+    return StudyPhases(reference_phase, images, alignments, warnings)
+
+
+def study_lirads(study: Study, reference: Volume, liver: Volume, lesions: Volume, high_risk: bool | None = None,
+                 prior: PriorStudy | None = None, phases: StudyPhases | None = None) -> LiradsSummary:
+    """LI-RADS features, size (in the phase where the margin is sharpest) and category of every lesion.
+    ``reference`` is the segmented series (its phase the alignment target); ``prior`` adds growth; ``phases``
+    is ``align_study_phases``' result when the caller already aligned the study."""
+    if phases is None:
+        phases = align_study_phases(study, reference, liver)
+    reference_phase, alignments, warnings = phases.reference_phase, phases.alignments, list(phases.warnings)
+    images = {p: v.array.astype(np.float32) for p, v in phases.images.items()}
     labels = label_lesions(lesions).array
     liver_mask = liver.array > 0
     entries = []
