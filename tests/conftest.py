@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -51,6 +53,24 @@ def small_phantom_files(small_phantom, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory) -> Path:
+    """``hepatica demo`` run once for the session, into ``<tmp>/studies/demo`` (the folder a server can serve)."""
+    out = tmp_path_factory.mktemp("studies") / "demo"
+    subprocess.run([sys.executable, "-m", "hepatica", "demo", "--out", str(out), "--quiet"], check=True,
+                   capture_output=True, text=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_analysis(small_phantom_files, tmp_path_factory):
+    """``analyze`` of the coarse phantom's DICOM study (no radiomics) into ``<tmp>/small-studies/phantom``."""
+    from hepatica.pipeline import analyze
+
+    out = tmp_path_factory.mktemp("small-studies") / "phantom"
+    return analyze(small_phantom_files.dicom, out, radiomics=False, high_risk=True)
+
+
+@pytest.fixture(scope="session")
 def standard_phantom():
     """The demo's phantom (seed 0, default lesions and resolution)."""
     return make_phantom_study(seed=0)
@@ -59,7 +79,6 @@ def standard_phantom():
 def dciodvfy_errors(path: Path) -> list[str]:
     """The error lines dicom3tools' validator prints for a DICOM file (skips the test without dciodvfy)."""
     import shutil
-    import subprocess
 
     if shutil.which("dciodvfy") is None:
         pytest.skip("dciodvfy not installed (Debian package dicom3tools; .ci/run installs it)")

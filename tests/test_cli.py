@@ -17,24 +17,21 @@ def _hepatica(*args, check=True):
     return subprocess.run([sys.executable, "-m", "hepatica", *args], capture_output=True, text=True, check=check)
 
 
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    _hepatica("demo", "--out", str(out), "--quiet")
-    return out
-
-
 def test_demo_writes_a_valid_result_and_a_self_contained_report(demo_dir):
     result = json.loads((demo_dir / "result.json").read_text())
     jsonschema.validate(result, SCHEMA)
     assert result["study"]["phases_present"] == ["pre_contrast", "arterial", "portal_venous", "delayed"]
     assert result["study"]["phases_missing"] == []
     assert [s["phase"]["source"] for s in result["study"]["series"]] == ["description"] + ["bolus-timing"] * 3
-    assert len(result["key_images"]) == 8
+    kinds = [k["kind"] for k in result["key_images"]]
+    lesions = result["segmentation"]["lesion_count"]
+    assert kinds.count("phase") == 8 and kinds.count("overview") == 2  # 4 phases x axial, coronal; the liver
+    assert kinds.count("lesion") == 4 * min(lesions, 12)  # each lesion in every phase (the 12 largest)
     assert all(k["overlays"] == ["liver", "lesions"] for k in result["key_images"])
     assert result["provenance"]["inputs"][0]["kind"] == "dicom-series"
     html = (demo_dir / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 8
+    assert html.count("data:image/png;base64,") == len(result["key_images"])
+    assert (demo_dir / "report.pdf").read_bytes().startswith(b"%PDF-")
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", html), "the report must not load anything from outside"
     assert "Liver and lesions" in html and "Longest axial diameter (mm)" in html
     assert "<h2>LI-RADS v2018</h2>" in html and "Type estimate (decision support)" in html

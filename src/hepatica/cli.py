@@ -59,13 +59,19 @@ def demo(out_dir: Path, seed: int, quiet: bool) -> None:
                    "its lesions are matched to this study's for threshold growth and RECIST 1.1.")
 @click.option("--interval-days", type=click.FloatRange(min=0), default=None,
               help="Days between the prior and this study (default: from the DICOM study dates).")
+@click.option("--patient-identifiers", is_flag=True,
+              help="Print the patient's name, ID, birth date, sex, accession number and study date in the report "
+                   "header (never in result.json). Default: a patient-free report.")
+@click.option("--no-pdf", is_flag=True, help="Write report.html only, not report.pdf.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def analyze(inputs: tuple[str, ...], out_dir: Path, phase_overrides: tuple[str, ...], backend: str,
             no_segment: bool, no_radiomics: bool, no_lirads: bool, high_risk: bool | None,
-            prior_inputs: tuple[str, ...], interval_days: float | None, quiet: bool) -> None:
+            prior_inputs: tuple[str, ...], interval_days: float | None, patient_identifiers: bool, no_pdf: bool,
+            quiet: bool) -> None:
     """Analyse a study: a DICOM folder, or image files one per phase (PHASE=FILE, e.g. arterial=art.nii.gz).
 
-    Writes OUT/result.json, OUT/report.html, OUT/images/, OUT/segmentation/ (liver and lesion masks) and
+    Writes OUT/result.json, OUT/report.html and report.pdf, OUT/images/, OUT/viewer/ (the phases for
+    hepatica serve), OUT/segmentation/ (liver and lesion masks) and
     OUT/radiomics/ (IBSI features of the liver and each lesion); result.json and the report hold the LI-RADS
     features, category and reasons of each lesion.
     """
@@ -78,7 +84,8 @@ def analyze(inputs: tuple[str, ...], out_dir: Path, phase_overrides: tuple[str, 
     with _errors_as_messages(), _progress(quiet) as progress:
         outputs = run_analyze(study_inputs, out_dir, phases=overrides, progress=progress,
                               backend=None if no_segment else backend, radiomics=not no_radiomics,
-                              lirads=not no_lirads, high_risk=high_risk, prior=prior, interval_days=interval_days)
+                              lirads=not no_lirads, high_risk=high_risk, prior=prior, interval_days=interval_days,
+                              identifiers_in_report=patient_identifiers, pdf=not no_pdf)
     _done(outputs)
 
 
@@ -191,6 +198,27 @@ def lirads(features_file: Path, out_file: Path | None) -> None:
 
 
 @main.command()
+@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of studies: each sub-folder an analysis (hepatica analyze --out DATA/NAME); uploads are "
+                   "analysed into new sub-folders.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--max-upload-mb", default=2048.0, show_default=True, type=click.FloatRange(min=1),
+              help="Largest upload accepted (MiB).")
+@click.option("--no-radiomics", is_flag=True, help="Analyse uploads without radiomics (faster).")
+def serve(data_dir: Path, host: str, port: int, max_upload_mb: float, no_radiomics: bool) -> None:
+    """Serve the studies in DATA: a study list, a viewer per study (phases, windows, overlays, lesions) and
+    uploads of new studies (a zip of DICOM or NIfTI files) that are analysed in the background."""
+    import uvicorn
+
+    from hepatica.serve import create_app
+
+    app = create_app(data_dir, max_upload_mb=max_upload_mb, analysis_options={"radiomics": not no_radiomics})
+    console.print(f"Serving {data_dir} on http://{host}:{port}/ (Ctrl-C stops)", highlight=False, soft_wrap=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@main.command()
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the schema here instead of printing it.")
 @click.option("--lirads", "of_lirads", is_flag=True, help="The schema of `hepatica lirads` input instead.")
@@ -267,4 +295,6 @@ def _progress(quiet: bool):
 
 
 def _done(outputs) -> None:
-    console.print(f"Report: {outputs.report_html}\nResult: {outputs.result_json}", soft_wrap=True, highlight=False)
+    pdf = f" and {outputs.report_pdf}" if outputs.report_pdf else ""
+    console.print(f"Report: {outputs.report_html}{pdf}\nResult: {outputs.result_json}", soft_wrap=True,
+                  highlight=False)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hepatica.characterize.study import PriorStudy, compare_with_prior, study_lirads
+from hepatica.characterize.study import PriorStudy, align_study_phases, compare_with_prior, study_lirads
 from hepatica.io.atomic import write_bytes_atomic
 from hepatica.io.phase import Phase
 from hepatica.io.study import Study, StudyInput, StudySeries, load_study
@@ -23,7 +23,9 @@ from hepatica.phantom.write import write_phantom_study
 from hepatica.radiomics.study import study_radiomics
 from hepatica.report.dicom_sr import write_study_sr
 from hepatica.report.html import write_report
-from hepatica.report.images import render_views, volume_centre
+from hepatica.report.identifiers import patient_identifiers
+from hepatica.report.images import render_close_view, render_overview, render_views, volume_centre
+from hepatica.report.viewer_volumes import write_viewer_volumes
 from hepatica.segment import segment
 from hepatica.segment.export import export_segmentation, model_infos
 from hepatica.result import (
@@ -42,8 +44,11 @@ from hepatica.result import (
 #: Called with (step description, step number from 1, number of steps) as the pipeline advances.
 ProgressCallback = Callable[[str, int, int], None]
 
+#: Lesions with close views in the report (the largest first); the lesion table lists them all.
+MAX_LESION_VIEWS = 12
+
 ANALYZE_STEPS = ("Reading the study", "Taking the inventory", "Segmenting liver and lesions",
-                 "Aligning phases, LI-RADS", "Extracting radiomics features", "Rendering key images",
+                 "Aligning phases, LI-RADS", "Extracting radiomics features", "Rendering key images and viewer volumes",
                  "Writing result and report")
 
 
@@ -54,6 +59,7 @@ class AnalysisOutputs:
     result: StudyResult
     result_json: Path
     report_html: Path
+    report_pdf: Path | None
 
 
 def analyze(
@@ -68,6 +74,8 @@ def analyze(
     high_risk: bool | None = None,
     prior: StudyInput | None = None,
     interval_days: float | None = None,
+    identifiers_in_report: bool = False,
+    pdf: bool = True,
 ) -> AnalysisOutputs:
     """Analyse one study and write ``out_dir/result.json``, ``out_dir/report.html``, ``out_dir/images/`` and,
     unless ``backend`` is None, the masks in ``out_dir/segmentation/``, (with ``lirads``) the LI-RADS features
@@ -76,7 +84,8 @@ def analyze(
     LI-RADS is then computed as if, and each lesion's reasons say so). ``prior`` is an earlier study of the same
     patient (read like ``inputs``): it is segmented with the same backend and aligned to this one, its lesions
     matched to this study's for threshold growth and RECIST 1.1; ``interval_days`` between the two studies
-    defaults to the difference of their DICOM study dates.
+    defaults to the difference of their DICOM study dates. The report (``report.html`` and, with ``pdf``,
+    ``report.pdf``) names the patient only with ``identifiers_in_report``.
 
     ``inputs`` and ``phases`` are as for :func:`hepatica.io.load_study`. The liver and lesions are segmented on
     the portal-venous series (else the first CT series) with the named segmentation backend.
@@ -99,11 +108,14 @@ def analyze(
         models = model_infos(segmentation)
     step()
     lirads_summary = None
+    aligned_phases = {}
     if segmented and lirads:
         compared = (_compare_with_prior(prior, backend, segmented[0].volume, segmentation, interval_days)
                     if prior is not None else None)
+        study_phases = align_study_phases(study, segmented[0].volume, segmentation.liver)
+        aligned_phases = study_phases.images
         lirads_summary = study_lirads(study, segmented[0].volume, segmentation.liver, segmentation.lesions,
-                                      high_risk, prior=compared)
+                                      high_risk, prior=compared, phases=study_phases)
     if segmented and "dicom_seg" in segmented[2].summary.files:
         seg_dir = out_dir / "segmentation"
         files = segmented[2].summary.files
@@ -117,6 +129,8 @@ def analyze(
                                             segmented[0].id, out_dir / "radiomics", relative_to=out_dir)
     step()
     key_images = render_key_images(study, out_dir, segmented)
+    reference = segmented[0].volume if segmented else segmentation_series(study).volume
+    viewer_volumes = write_viewer_volumes(study, reference, out_dir, aligned=aligned_phases)
     step()
     result = StudyResult(
         provenance=Provenance(
@@ -134,11 +148,13 @@ def analyze(
         radiomics=radiomics_summary,
         lirads=lirads_summary,
         key_images=key_images,
+        viewer_volumes=viewer_volumes,
         warnings=list(study.warnings),
     )
     result_json = result.write_json(out_dir / "result.json")
-    report = write_report(result, out_dir)
-    return AnalysisOutputs(result=result, result_json=result_json, report_html=report)
+    identifiers = patient_identifiers(study) if identifiers_in_report else None
+    report_html, report_pdf = write_report(result, out_dir, identifiers=identifiers, pdf=pdf)
+    return AnalysisOutputs(result=result, result_json=result_json, report_html=report_html, report_pdf=report_pdf)
 
 
 def _compare_with_prior(prior: StudyInput, backend: str, reference: Volume, segmentation,
@@ -242,15 +258,18 @@ def segmentation_series(study: Study) -> StudySeries:
 
 
 def render_key_images(study: Study, out_dir: Path, segmented=None) -> list[KeyImage]:
-    """Axial and coronal PNGs of each phase's series (and of unknown-phase series) through one common point.
+    """Key images: axial and coronal PNGs of each phase's series (and of unknown-phase series) through one
+    common point; with a segmentation also an axial and a coronal overview of the liver with every lesion
+    numbered, and a close view of each lesion (up to ``MAX_LESION_VIEWS``, largest first) in every phase.
 
-    With a segmentation, the point is the centre of the largest lesion (else of the liver) and the liver and
-    lesion outlines are drawn on every series (masks moved onto each series' grid by position)."""
+    The common point is the centre of the largest lesion (else of the liver); the liver and lesion outlines are
+    drawn on every series (masks placed on each series by position)."""
     by_phase = study.by_phase
     shown = list(by_phase.values()) + [s for s in study.series if s.phase.phase is Phase.UNKNOWN]
     reference = by_phase.get(Phase.PORTAL_VENOUS) or (shown[0] if shown else study.series[0])
     centre = volume_centre(reference.volume)
     overlays: list[tuple[str, Volume]] = []
+    lesions = []
     if segmented is not None:
         target, segmentation, outputs = segmented
         lesions = outputs.measurement.lesions
@@ -260,15 +279,38 @@ def render_key_images(study: Study, out_dir: Path, segmented=None) -> list[KeyIm
             centre = segmentation.liver.index_to_physical(np.argwhere(segmentation.liver.array).mean(0)[::-1])
         overlays = [("liver", segmentation.liver), ("lesions", outputs.lesion_labels)]
     key_images = []
+
+    def keep(series: StudySeries, view, kind: str, names: list[str], lesion_id: int | None = None,
+             fov: float | None = None) -> None:
+        stem = {"phase": "", "overview": "overview_", "lesion": f"lesion{lesion_id}_"}[kind]
+        name = f"images/{stem}{series.id}_{series.phase.phase.value}_{view.plane}.png"
+        write_bytes_atomic(out_dir / name, view.png)
+        key_images.append(KeyImage(
+            kind=kind, lesion_id=lesion_id, series_id=series.id, overlays=names, phase=series.phase.phase.value,
+            plane=view.plane, slice_index=view.slice_index, position_mm=round(view.position_mm, 2),
+            field_of_view_mm=round(fov, 1) if fov else None, window_center=view.window[0],
+            window_width=view.window[1], file=name))
+
     for series in shown:
         on_grid = [(name, resample_to_grid(mask, series.volume, "nearest")) for name, mask in overlays]
         for view in render_views(series.volume, centre, overlays=on_grid):
-            name = f"images/{series.id}_{series.phase.phase.value}_{view.plane}.png"
-            write_bytes_atomic(out_dir / name, view.png)
-            key_images.append(KeyImage(
-                series_id=series.id, overlays=[n for n, _ in on_grid], phase=series.phase.phase.value,
-                plane=view.plane, slice_index=view.slice_index, position_mm=round(view.position_mm, 2),
-                window_center=view.window[0], window_width=view.window[1], file=name))
+            keep(series, view, "phase", [n for n, _ in on_grid])
+    if segmented is None or not segmentation.liver.array.any():
+        return key_images
+    target, segmentation, outputs = segmented
+    for plane in ("axial", "coronal"):
+        view = render_overview(target.volume, segmentation.liver, outputs.lesion_labels, plane=plane)
+        keep(target, view, "overview", ["liver", "lesions"])
+    labels = outputs.lesion_labels
+    for lesion in lesions[:MAX_LESION_VIEWS]:
+        this = labels.with_array((labels.array == lesion.label).astype(np.uint8))
+        others = labels.with_array(((labels.array > 0) & (labels.array != lesion.label)).astype(np.uint8))
+        fov = float(np.clip(2.5 * lesion.longest_3d_diameter_mm, 40.0, 200.0))
+        point = np.array([lesion.centroid_mm[0], lesion.centroid_mm[1], lesion.axial_slice_z_mm])
+        names = [("liver", segmentation.liver), ("other lesions", others), ("lesion", this)]
+        for series in shown:
+            view = render_close_view(series.volume, point, fov, names)
+            keep(series, view, "lesion", ["liver", "lesions"], lesion_id=lesion.label, fov=fov)
     return key_images
 
 

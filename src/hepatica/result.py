@@ -111,17 +111,33 @@ class StudyInventory(_Model):
 
 
 class KeyImage(_Model):
-    """A rendered image of one series: plane, slice, window and the PNG's path relative to the result."""
+    """A rendered image of one series: what it shows, plane, slice, window and the PNG's path relative to the
+    result. ``kind``: 'phase' (the whole field of view through the largest lesion, one per phase and plane),
+    'overview' (the liver with every lesion's outline projected onto the plane, numbered) or 'lesion' (one
+    lesion's neighbourhood through its long axis, one per phase)."""
 
+    kind: Literal["phase", "overview", "lesion"] = "phase"
+    lesion_id: int | None = Field(None, description="The lesion shown ('lesion' images), as in lesions.nii.gz.")
     series_id: str
     overlays: list[str] = Field(default_factory=list, description="Mask outlines drawn: 'liver', 'lesions'.")
     phase: str
     plane: Literal["axial", "coronal", "sagittal"]
-    slice_index: int
+    slice_index: int = Field(description="Index of the series' slice nearest the image plane (LPS-reoriented).")
     position_mm: float = Field(description="LPS coordinate of the slice along its normal axis.")
+    field_of_view_mm: float | None = Field(None, description="Width shown ('lesion' images), mm.")
     window_center: float
     window_width: float
     file: str
+
+
+class ViewerVolume(_Model):
+    """One phase as the web viewer loads it: int16 HU NIfTI on the segmented series' grid."""
+
+    phase: str
+    series_id: str
+    file: str = Field(description="Path relative to the result.")
+    aligned: bool = Field(description="True: aligned to the segmented series as LI-RADS measured it (or that "
+                                      "series itself); False: placed by physical position only.")
 
 
 class LesionEntry(_Model):
@@ -258,6 +274,7 @@ class StudyResult(_Model):
     radiomics: RadiomicsSummary | None = None
     lirads: LiradsSummary | None = None
     key_images: list[KeyImage] = Field(default_factory=list)
+    viewer_volumes: list[ViewerVolume] = Field(default_factory=list, description="Each phase for the web viewer.")
     warnings: list[str] = Field(default_factory=list)
 
     def write_json(self, path: Path | str) -> Path:

@@ -1,9 +1,11 @@
-"""Key images: axial and coronal views of each series as windowed PNGs, in radiological display convention.
+"""Key images as windowed PNGs in radiological display convention: whole-field axial and coronal views of each
+series, an overview of the liver with every lesion, and a close view of each lesion in each phase.
 
 Every series is first reoriented so that its index axes point to patient Left, Posterior, Superior
 (SimpleITK's DICOMOrient); axial images then show the patient's right on the image's left and anterior at the
 top, and coronal images show superior at the top, with pixels resampled to a square physical aspect.
-All phases are cut at the same physical position (the centre of the reference series), so they can be compared.
+All phases are cut at the same physical position, so they can be compared. Close views and the overview are
+resampled onto a square axial (or coronal) grid in the LPS frame centred on the point shown.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import SimpleITK as sitk
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
 from hepatica.io.volume import Volume
@@ -41,8 +43,10 @@ def display_window(volume: Volume) -> tuple[float, float]:
     return float((low + high) / 2), float(max(high - low, 1e-6))
 
 
-#: Outline colours of overlay masks by name (RGB).
-OVERLAY_COLOURS = {"liver": (60, 220, 90), "lesions": (255, 60, 60)}
+#: Outline colours of overlay masks by name (RGB): "lesion" is the lesion a close view is about, "lesions"
+#: every lesion elsewhere, "other lesions" the others in a close view.
+OVERLAY_COLOURS = {"liver": (60, 220, 90), "lesions": (255, 60, 60), "lesion": (255, 60, 60),
+                   "other lesions": (255, 170, 0)}
 
 
 def render_views(volume: Volume, centre_lps: np.ndarray, max_size: int = 512,
@@ -73,6 +77,106 @@ def volume_centre(volume: Volume) -> np.ndarray:
     return volume.index_to_physical((np.asarray(volume.size) - 1) / 2.0)
 
 
+def render_close_view(volume: Volume, centre_lps, field_of_view_mm: float, overlays: list[tuple[str, Volume]] = (),
+                      size_px: int = 224, plane: str = "axial") -> RenderedImage:
+    """A square ``field_of_view_mm`` view of ``volume`` centred on the LPS point ``centre_lps`` (mm), axial or
+    coronal, ``size_px`` wide, with the outlines of ``overlays`` (name, mask; any grid, placed by position)."""
+    centre = np.asarray(centre_lps, dtype=float)
+    spacing = field_of_view_mm / size_px
+    # Axial: columns towards patient left, rows towards posterior. Coronal: columns left, rows inferior.
+    rows_axis = np.array([0.0, 1.0, 0.0]) if plane == "axial" else np.array([0.0, 0.0, -1.0])
+    cols_axis = np.array([1.0, 0.0, 0.0])
+    normal = np.cross(cols_axis, rows_axis)
+    grid = sitk.Image(size_px, size_px, 1, sitk.sitkFloat32)
+    grid.SetSpacing((spacing, spacing, 1.0))
+    grid.SetDirection(tuple(np.column_stack([cols_axis, rows_axis, normal]).ravel()))
+    grid.SetOrigin(tuple(centre - (cols_axis + rows_axis) * spacing * (size_px - 1) / 2))
+    window = display_window(volume)
+    image = sitk.Resample(volume.to_sitk(), grid, sitk.Transform(), sitk.sitkLinear, window[0] - window[1],
+                          sitk.sitkFloat32)
+    outlines = []
+    for name, mask in overlays:
+        resampled = sitk.Resample(mask.to_sitk(), grid, sitk.Transform(), sitk.sitkNearestNeighbor, 0,
+                                  sitk.sitkUInt16)
+        outlines.append((OVERLAY_COLOURS.get(name, (255, 255, 0)), sitk.GetArrayFromImage(resampled)[0]))
+    letters = ("R", "L", "A", "P") if plane == "axial" else ("R", "L", "S", "I")
+    png = _to_png(sitk.GetArrayFromImage(image)[0], window, aspect=1.0, labels=letters, max_size=size_px,
+                  outlines=outlines)
+    # The series' own slice (stored order) nearest the centre, as the lesion table counts slices.
+    index = volume.to_sitk().TransformPhysicalPointToContinuousIndex(tuple(float(c) for c in centre))
+    slice_index = int(np.clip(round(index[2]), 0, volume.size[2] - 1))
+    return RenderedImage(plane, slice_index, float(centre[2 if plane == "axial" else 1]), window, png)
+
+
+def render_overview(volume: Volume, liver: Volume, lesion_labels: Volume, plane: str = "axial",
+                    max_size: int = 512) -> RenderedImage:
+    """The liver's largest cross-section in ``plane`` (through its centre) with the liver outlined and every
+    lesion's outline projected onto the plane through the whole liver, each numbered by its label."""
+    liver_sitk = sitk.DICOMOrient(liver.to_sitk(), "LPS")
+    in_liver = sitk.GetArrayViewFromImage(liver_sitk) > 0
+    if not in_liver.any():
+        raise ValueError("the liver mask is empty: no overview to draw")
+    voxels = np.argwhere(in_liver)  # [S, P, L]
+    centre = np.asarray(liver_sitk.TransformContinuousIndexToPhysicalPoint(
+        tuple(float(v) for v in voxels.mean(0)[::-1])))
+    corners = [liver_sitk.TransformIndexToPhysicalPoint(tuple(int(v) for v in c[::-1]))
+               for c in (voxels.min(0), voxels.max(0))]
+    extent = np.abs(np.subtract(*corners)) + 20.0  # mm, with a 10 mm margin each side
+    depth_axis = 2 if plane == "axial" else 1
+    width = float(max(extent[0], extent[1] if plane == "axial" else extent[2]))
+    base = render_close_view(volume, centre, width, [("liver", liver)], size_px=max_size, plane=plane)
+    projected, positions = _projected_labels(lesion_labels, centre, width, max_size, plane, extent[depth_axis])
+    picture = Image.open(io.BytesIO(base.png)).convert("RGB")
+    pixels = np.array(picture)
+    edge = _edges(projected)
+    pixels[ndimage.binary_dilation(edge)] = OVERLAY_COLOURS["lesions"]
+    picture = Image.fromarray(pixels)
+    draw = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size=max(12, max_size // 32))
+    for label, (row, col) in positions.items():
+        draw.text((col + 5, row - font.size // 2), str(label), fill=(255, 255, 255), font=font, stroke_width=2,
+                  stroke_fill=(0, 0, 0))
+    out = io.BytesIO()
+    picture.save(out, format="PNG", optimize=True)
+    return RenderedImage(plane, base.slice_index, base.position_mm, base.window, out.getvalue())
+
+
+def _projected_labels(labels: Volume, centre: np.ndarray, width_mm: float, size_px: int, plane: str,
+                      depth_mm: float) -> tuple[np.ndarray, dict[int, tuple[int, int]]]:
+    """Lesion labels projected (maximum) along the plane's normal through ``depth_mm`` around ``centre``, on
+    the overview's pixel grid; and where to write each label's number (its projection's centre, pixels)."""
+    spacing = width_mm / size_px
+    rows_axis = np.array([0.0, 1.0, 0.0]) if plane == "axial" else np.array([0.0, 0.0, -1.0])
+    cols_axis = np.array([1.0, 0.0, 0.0])
+    normal = np.cross(cols_axis, rows_axis)
+    step = 1.0
+    depth = max(1, int(np.ceil(depth_mm / step)))
+    grid = sitk.Image(size_px, size_px, depth, sitk.sitkUInt16)
+    grid.SetSpacing((spacing, spacing, step))
+    grid.SetDirection(tuple(np.column_stack([cols_axis, rows_axis, normal]).ravel()))
+    grid.SetOrigin(tuple(centre - (cols_axis + rows_axis) * spacing * (size_px - 1) / 2 - normal * depth_mm / 2))
+    stack = sitk.GetArrayFromImage(sitk.Resample(labels.to_sitk(), grid, sitk.Transform(), sitk.sitkNearestNeighbor,
+                                                 0, sitk.sitkUInt16))
+    present = stack > 0
+    # The smallest label (largest lesion) in front where lesions overlap in projection.
+    masked = np.where(present, stack, np.iinfo(np.uint16).max)
+    projected = np.where(present.any(0), masked.min(0), 0).astype(np.uint16)
+    positions = {}
+    for label in np.unique(projected[projected > 0]):
+        rows, cols = np.nonzero(projected == label)
+        positions[int(label)] = (int(rows.mean()), int(cols.max()))
+    return projected, positions
+
+
+def _edges(labels_2d: np.ndarray) -> np.ndarray:
+    """Pixels where a label meets another label or background (on the labelled side)."""
+    edge = np.zeros(labels_2d.shape, dtype=bool)
+    edge[:-1] |= labels_2d[:-1] != labels_2d[1:]
+    edge[:, :-1] |= labels_2d[:, :-1] != labels_2d[:, 1:]
+    edge &= (labels_2d > 0) | np.roll(labels_2d > 0, -1, 0) | np.roll(labels_2d > 0, -1, 1)
+    return edge
+
+
 def _to_png(plane: np.ndarray, window, aspect: float, labels, max_size: int, outlines=()) -> bytes:
     """Window a 2-D array to 8 bits, stretch rows by ``aspect`` (row/column spacing), draw mask outlines
     (colour, 2-D label array; each label outlined separately), add orientation letters."""
@@ -88,11 +192,7 @@ def _to_png(plane: np.ndarray, window, aspect: float, labels, max_size: int, out
         pixels = np.array(picture)
         for colour, labels_2d in outlines:
             resized = np.array(Image.fromarray(labels_2d.astype(np.uint16)).resize(picture.size, Image.Resampling.NEAREST))
-            edge = np.zeros(resized.shape, dtype=bool)
-            edge[:-1] |= resized[:-1] != resized[1:]
-            edge[:, :-1] |= resized[:, :-1] != resized[:, 1:]
-            edge &= (resized > 0) | np.roll(resized > 0, -1, 0) | np.roll(resized > 0, -1, 1)
-            pixels[ndimage.binary_dilation(edge)] = colour
+            pixels[ndimage.binary_dilation(_edges(resized))] = colour
         picture = Image.fromarray(pixels)
     draw = ImageDraw.Draw(picture)
     w, h = picture.size
