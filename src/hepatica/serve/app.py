@@ -1,0 +1,174 @@
+"""The FastAPI application of ``hepatica serve``: study list, viewer, files, uploads.
+
+Pages: ``/`` (studies, upload with progress) and ``/studies/{id}`` (the viewer: NiiVue with every phase, window
+presets, liver and lesion overlays, the lesion list with measurements and LI-RADS, the report linked). API under
+``/api`` (OpenAPI at ``/openapi.json``). Uploads are a zip archive sent as the request body; the analysis runs in
+the background and ``/api/studies/{id}`` reports its progress. The server binds to loopback unless told otherwise;
+it has no accounts yet (issue 8), so expose it only where everyone who can reach it may see the studies.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from hepatica import __version__
+from hepatica.io.phase import Phase
+from hepatica.serve.jobs import AnalysisQueue
+from hepatica.serve.library import INPUT_FOLDER, StudyLibrary, UnknownStudyError, summary
+from hepatica.serve.uploads import UploadError, receive_upload, unpack_study
+
+STATIC = Path(__file__).parent / "static"
+PHASE_LABELS = {p.value: p.label for p in Phase}
+#: Overlay colours (RGB 0-255) shared by the viewer and the key images.
+OVERLAYS = {"liver": {"colour": [60, 220, 90], "opacity": 0.3}, "lesions": {"colour": [255, 40, 40], "opacity": 0.7}}
+ZIP_BODY = {"requestBody": {"required": True, "description": "A zip archive of the study's DICOM files, or of its "
+                            "image files named by phase (arterial.nii.gz, portal_venous.nii.gz, ...).",
+                            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_options: dict | None = None,
+               resume: bool = True) -> FastAPI:
+    """The application serving the studies in ``data_dir`` (created if needed). ``analysis_options`` are passed
+    to ``hepatica.pipeline.analyze`` for uploads (e.g. ``{"radiomics": False}``)."""
+    library = StudyLibrary(Path(data_dir))
+    library.root.mkdir(parents=True, exist_ok=True)
+    queue = AnalysisQueue(library, analysis_options)
+    max_bytes = int(max_upload_mb * 2**20)
+    pages = Environment(loader=PackageLoader("hepatica.serve", "templates"), autoescape=select_autoescape(["j2"]))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if resume:
+            queue.resume_interrupted()
+        yield
+        queue.shutdown()
+
+    app = FastAPI(title="Hepatica", version=__version__, lifespan=lifespan,
+                  description="Liver imaging analyses: study list, viewer data, files and uploads.")
+    app.state.library, app.state.queue = library, queue
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    def known(study_id: str) -> None:
+        try:
+            library.status(study_id)
+        except UnknownStudyError as error:
+            raise HTTPException(404, str(error)) from error
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def study_list_page() -> str:
+        return pages.get_template("studies.html.j2").render(version=__version__, max_upload_mb=max_upload_mb)
+
+    @app.get("/studies/{study_id}", response_class=HTMLResponse, include_in_schema=False)
+    def viewer_page(study_id: str) -> str:
+        known(study_id)
+        return pages.get_template("viewer.html.j2").render(study_id=study_id, version=__version__)
+
+    @app.get("/api/studies", summary="Every study with its status and, when analysed, a summary")
+    def list_studies() -> list[dict]:
+        entries = []
+        for study_id in library.study_ids():
+            try:
+                entries.append(summary(library, study_id))
+            except (UnknownStudyError, ValueError):
+                continue  # a folder removed or being written meanwhile
+        return entries
+
+    @app.get("/api/studies/{study_id}", summary="A study's status (progress of its analysis) and summary")
+    def get_study(study_id: str) -> dict:
+        known(study_id)
+        return summary(library, study_id)
+
+    @app.get("/api/studies/{study_id}/viewer", summary="What the viewer loads: phases, overlays, lesions")
+    def viewer_data(study_id: str) -> dict:
+        known(study_id)
+        try:
+            result = library.result(study_id)
+        except UnknownStudyError as error:
+            raise HTTPException(409, str(error)) from error
+        return _viewer_data(study_id, result, library.folder(study_id))
+
+    @app.get("/studies/{study_id}/files/{relative:path}", include_in_schema=False)
+    def study_file(study_id: str, relative: str) -> FileResponse:
+        try:
+            path = library.file(study_id, relative)
+        except UnknownStudyError as error:
+            raise HTTPException(404, str(error)) from error
+        media = {".html": "text/html", ".pdf": "application/pdf", ".json": "application/json",
+                 ".png": "image/png", ".dcm": "application/dicom"}.get(path.suffix, "application/octet-stream")
+        return FileResponse(path, media_type=media)
+
+    @app.post("/api/studies", status_code=202, openapi_extra=ZIP_BODY,
+              summary="Upload a study (zip) and start its analysis")
+    async def upload_study(request: Request,
+                           high_risk: bool | None = Query(None, description="Patient at high risk for HCC "
+                                                                             "(LI-RADS); not stated: assumed")
+                           ) -> JSONResponse:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            raise HTTPException(413, f"the upload is larger than the limit of {max_upload_mb:.0f} MiB")
+        study_id = f"upload-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+        folder = library.root / study_id
+        with tempfile.TemporaryDirectory(dir=library.root, prefix=".upload-") as scratch:
+            archive = Path(scratch) / "study.zip"
+            try:
+                await receive_upload(request.stream(), archive, max_bytes)
+                root = unpack_study(archive, Path(scratch) / INPUT_FOLDER, max_unpacked_bytes=4 * max_bytes)
+            except UploadError as error:
+                raise HTTPException(error.status_code, str(error)) from error
+            folder.mkdir()
+            shutil.move(str(Path(scratch) / INPUT_FOLDER), folder / INPUT_FOLDER)
+            root = folder / INPUT_FOLDER / root.relative_to(Path(scratch) / INPUT_FOLDER)
+        options = {} if high_risk is None else {"high_risk": high_risk}
+        queue.submit(study_id, root, options)
+        return JSONResponse({"id": study_id, "status_url": f"/api/studies/{study_id}",
+                             "viewer_url": f"/studies/{study_id}"}, status_code=202)
+
+    return app
+
+
+def _viewer_data(study_id: str, result, folder: Path) -> dict:
+    """The viewer's JSON: phase volumes and overlays (URLs), lesions with measurements and LI-RADS."""
+    base = f"/studies/{study_id}/files/"
+    seg = result.segmentation
+    overlays = []
+    if seg:
+        for name in ("liver", "lesions"):
+            if seg.files.get(name):
+                overlays.append({"name": name, "url": base + seg.files[name], **OVERLAYS[name]})
+    characterized = {entry.id: entry for entry in (result.lirads.lesions if result.lirads else [])}
+    lesions = []
+    for lesion in seg.lesions if seg else []:
+        entry = characterized.get(lesion.id)
+        x, y, _ = lesion.centroid_mm
+        lesions.append({
+            "id": lesion.id, "volume_ml": lesion.volume_ml,
+            "longest_axial_diameter_mm": lesion.longest_axial_diameter_mm, "short_axis_mm": lesion.short_axis_mm,
+            "longest_3d_diameter_mm": lesion.longest_3d_diameter_mm,
+            # The long axis' slice, as the report shows; NiiVue works in RAS millimetres.
+            "position_lps_mm": [x, y, lesion.axial_slice_z_mm], "position_ras_mm": [-x, -y, lesion.axial_slice_z_mm],
+            "lirads": None if entry is None else {
+                "category": entry.category, "size_mm": entry.size_mm, "reasons": entry.reasons,
+                "type_estimate": entry.lesion_type_estimate,
+                "features": {name: f.value for name, f in entry.features.items()}},
+        })
+    phases = [{"phase": v.phase, "label": PHASE_LABELS.get(v.phase, v.phase), "series_id": v.series_id,
+               "url": base + v.file, "aligned": v.aligned} for v in result.viewer_volumes]
+    default = next((p["phase"] for p in phases if p["phase"] == "portal_venous"), phases[0]["phase"] if phases else None)
+    return {
+        "id": study_id, "phases": phases, "default_phase": default, "overlays": overlays, "lesions": lesions,
+        "liver_volume_ml": seg.liver_volume_ml if seg else None,
+        "tumour_burden_percent": seg.tumour_burden_percent if seg else None,
+        "report_url": base + "report.html" if (folder / "report.html").is_file() else None,
+        "report_pdf_url": base + "report.pdf" if (folder / "report.pdf").is_file() else None,
+        "warnings": result.warnings + (result.lirads.warnings if result.lirads else []),
+    }

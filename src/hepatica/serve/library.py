@@ -1,0 +1,130 @@
+"""The folder of studies that ``hepatica serve`` shows: one sub-folder per study, holding an analysis written by
+``hepatica analyze`` (``result.json`` and the files it names) and, for uploads, ``input/`` and ``status.json``.
+
+Study ids are folder names of letters, digits, '.', '_' and '-' only; every file a request names is resolved inside
+its study folder and must be one the result lists (or the report), so no request reaches any other file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from hepatica.io.atomic import write_text_atomic
+from hepatica.result import StudyResult
+
+STUDY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+RESULT_FILE, STATUS_FILE, INPUT_FOLDER = "result.json", "status.json", "input"
+
+State = Literal["queued", "running", "done", "failed"]
+
+
+class StudyStatus(BaseModel):
+    """Where a study's analysis stands: state, the current step (number of total) and, on failure, why."""
+
+    state: State
+    step: str = ""
+    number: int = 0
+    total: int = 0
+    error: str | None = None
+    submitted_utc: str | None = None
+    finished_utc: str | None = None
+    options: dict = Field(default_factory=dict, description="Analysis options given with the upload.")
+
+
+class UnknownStudyError(LookupError):
+    """No study of that id (or a file the study does not have)."""
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class StudyLibrary:
+    """The studies under ``root``."""
+
+    root: Path
+
+    def folder(self, study_id: str) -> Path:
+        """The study's folder; UnknownStudyError for an invalid id or a folder that does not exist."""
+        if not STUDY_ID.match(study_id):
+            raise UnknownStudyError(f"no study {study_id!r}")
+        folder = self.root / study_id
+        if not folder.is_dir():
+            raise UnknownStudyError(f"no study {study_id!r}")
+        return folder
+
+    def study_ids(self) -> list[str]:
+        """Ids of the folders holding a result or a status, newest first."""
+        if not self.root.is_dir():
+            return []
+        found = [p for p in self.root.iterdir() if p.is_dir() and STUDY_ID.match(p.name)
+                 and ((p / RESULT_FILE).is_file() or (p / STATUS_FILE).is_file())]
+        return [p.name for p in sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)]
+
+    def status(self, study_id: str) -> StudyStatus:
+        """The recorded status; a folder with a result and no status is a finished analysis."""
+        folder = self.folder(study_id)
+        if (folder / STATUS_FILE).is_file():
+            return StudyStatus.model_validate_json((folder / STATUS_FILE).read_text(encoding="utf-8"))
+        if (folder / RESULT_FILE).is_file():
+            return StudyStatus(state="done")
+        raise UnknownStudyError(f"no study {study_id!r}")
+
+    def write_status(self, study_id: str, status: StudyStatus) -> None:
+        write_text_atomic(self.root / study_id / STATUS_FILE, status.model_dump_json(indent=2) + "\n")
+
+    def result(self, study_id: str) -> StudyResult:
+        """The study's result; UnknownStudyError while there is none."""
+        path = self.folder(study_id) / RESULT_FILE
+        if not path.is_file():
+            raise UnknownStudyError(f"study {study_id!r} has no result yet")
+        return StudyResult.read_json(path)
+
+    def served_files(self, study_id: str) -> set[str]:
+        """Paths (relative to the study folder) that may be downloaded: the result, the reports and every file
+        the result names."""
+        result = self.result(study_id)
+        files = {RESULT_FILE, "report.html", "report.pdf"}
+        files |= {k.file for k in result.key_images} | {v.file for v in result.viewer_volumes}
+        if result.segmentation:
+            files |= set(result.segmentation.files.values())
+        if result.radiomics:
+            files |= set(result.radiomics.files.values())
+        return files
+
+    def file(self, study_id: str, relative: str) -> Path:
+        """A downloadable file of the study; UnknownStudyError for anything else."""
+        folder = self.folder(study_id)
+        if relative not in self.served_files(study_id):
+            raise UnknownStudyError(f"study {study_id!r} has no file {relative!r}")
+        path = (folder / relative).resolve()
+        if not path.is_relative_to(folder.resolve()) or not path.is_file():
+            raise UnknownStudyError(f"study {study_id!r} has no file {relative!r}")
+        return path
+
+
+def summary(library: StudyLibrary, study_id: str) -> dict:
+    """What the study list shows of a study: status and, when analysed, phases, lesions and categories."""
+    status = library.status(study_id)
+    entry = {"id": study_id, "status": json.loads(status.model_dump_json())}
+    if status.state == "done":
+        try:
+            result = library.result(study_id)
+        except UnknownStudyError:
+            return entry
+        entry["phases"] = result.study.phases_present
+        if result.segmentation:
+            entry["liver_volume_ml"] = result.segmentation.liver_volume_ml
+            entry["lesion_count"] = result.segmentation.lesion_count
+        if result.lirads:
+            entry["categories"] = [lesion.category for lesion in result.lirads.lesions]
+        entry["created_utc"] = result.provenance.created_utc
+    return entry

@@ -1,0 +1,95 @@
+"""Uploaded studies: a zip of DICOM files or of image files (one per phase, named by phase), checked and unpacked
+into the study's ``input/`` folder.
+
+Refused with :class:`UploadError` (HTTP status and a message saying what to fix): a body over the size limit,
+anything that is not a zip archive, members with absolute paths, '..' or links, more members or more unpacked
+bytes than the limits allow (zip bombs). Nothing is left behind by a refused upload.
+"""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import zipfile
+from collections.abc import AsyncIterator
+from pathlib import Path, PurePosixPath
+
+CHUNK = 1 << 20
+MAX_MEMBERS = 50_000
+
+
+class UploadError(ValueError):
+    """An upload that is refused; ``status_code`` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status_code: int = 400) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+async def receive_upload(chunks: AsyncIterator[bytes], target: Path, max_bytes: int) -> int:
+    """Write the body ``chunks`` to ``target``, refusing with 413 past ``max_bytes``; the bytes written."""
+    written = 0
+    with open(target, "wb") as out:
+        async for chunk in chunks:
+            written += len(chunk)
+            if written > max_bytes:
+                raise UploadError(f"the upload is larger than the limit of {max_bytes / 2**20:.0f} MiB; send a "
+                                  "smaller study or start the server with a larger --max-upload-mb", 413)
+            out.write(chunk)
+    if written == 0:
+        raise UploadError("the upload is empty: send a zip of the study's DICOM or NIfTI files")
+    return written
+
+
+def unpack_study(archive: Path, destination: Path, max_unpacked_bytes: int) -> Path:
+    """Check and unpack the zip ``archive`` into ``destination`` (created; removed again on refusal) and return
+    the folder to analyse: the deepest folder that holds everything (a zip of one folder is that folder)."""
+    if not zipfile.is_zipfile(archive):
+        raise UploadError("the upload is not a zip archive: zip the study's DICOM folder or its NIfTI files", 415)
+    try:
+        with zipfile.ZipFile(archive) as z:
+            members = [m for m in z.infolist() if not m.is_dir()]
+            _check_members(members, max_unpacked_bytes)
+            destination.mkdir(parents=True)
+            for member in members:
+                path = destination.joinpath(*PurePosixPath(member.filename).parts)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with z.open(member) as src, open(path, "wb") as out:
+                    shutil.copyfileobj(src, out, CHUNK)
+    except zipfile.BadZipFile as error:
+        shutil.rmtree(destination, ignore_errors=True)
+        raise UploadError(f"the zip archive is damaged ({error}); zip the study again") from error
+    except BaseException:
+        shutil.rmtree(destination, ignore_errors=True)
+        raise
+    return analysis_root(destination)
+
+
+def analysis_root(folder: Path) -> Path:
+    """The folder to analyse inside an unpacked upload: descend while a folder holds one folder only."""
+    root = folder
+    while True:
+        entries = [p for p in root.iterdir() if not p.name.startswith(".") and p.name != "__MACOSX"]
+        if len(entries) == 1 and entries[0].is_dir():
+            root = entries[0]
+        else:
+            return root
+
+
+def _check_members(members: list[zipfile.ZipInfo], max_unpacked_bytes: int) -> None:
+    if not members:
+        raise UploadError("the zip archive holds no files")
+    if len(members) > MAX_MEMBERS:
+        raise UploadError(f"the zip archive holds {len(members)} files, more than {MAX_MEMBERS}")
+    total = 0
+    for member in members:
+        name = member.filename
+        parts = PurePosixPath(name.replace("\\", "/")).parts
+        if name.startswith(("/", "\\")) or (parts and ":" in parts[0]) or ".." in parts or not parts:
+            raise UploadError(f"the zip archive holds a file outside its own folder ({name!r}); zip the study "
+                              "folder itself")
+        if stat.S_ISLNK(member.external_attr >> 16):
+            raise UploadError(f"the zip archive holds a link ({name!r}); zip the files themselves")
+        total += member.file_size
+        if total > max_unpacked_bytes:
+            raise UploadError(f"the zip archive unpacks to more than {max_unpacked_bytes / 2**20:.0f} MiB", 413)
