@@ -1,0 +1,121 @@
+"""The service's API over a folder of analyses: study list, viewer data, files (only those a result names),
+uploads refused with 4xx when hostile, and an uploaded study analysed in the background with its progress."""
+
+import io
+import json
+import shutil
+import time
+import zipfile
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hepatica.serve import create_app
+from hepatica.serve.library import INPUT_FOLDER, STATUS_FILE
+
+
+@pytest.fixture(scope="module")
+def served(small_analysis):
+    """A client of a server whose folder holds the coarse phantom's analysis as study 'phantom'."""
+    with TestClient(create_app(small_analysis.report_html.parent.parent)) as client:
+        yield client
+
+
+def _zip_folder(folder) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                z.write(path, f"study/{path.relative_to(folder)}")
+    return buffer.getvalue()
+
+
+def _wait(client, study_id, timeout_s=600):
+    deadline = time.monotonic() + timeout_s
+    seen = []
+    while time.monotonic() < deadline:
+        status = client.get(f"/api/studies/{study_id}").json()["status"]
+        seen.append(status["step"])
+        if status["state"] in ("done", "failed"):
+            return status, seen
+        time.sleep(0.5)
+    raise AssertionError(f"analysis of {study_id} still {status} after {timeout_s} s")
+
+
+def test_the_study_list_and_the_viewer_data(served, small_analysis):
+    studies = served.get("/api/studies").json()
+    phantom = next(s for s in studies if s["id"] == "phantom")
+    assert phantom["status"]["state"] == "done" and phantom["phases"] == small_analysis.result.study.phases_present
+    assert phantom["lesion_count"] == small_analysis.result.segmentation.lesion_count
+    data = served.get("/api/studies/phantom/viewer").json()
+    assert [p["phase"] for p in data["phases"]] == ["pre_contrast", "arterial", "portal_venous", "delayed"]
+    assert data["default_phase"] == "portal_venous" and [o["name"] for o in data["overlays"]] == ["liver", "lesions"]
+    first = data["lesions"][0]
+    lesion = small_analysis.result.segmentation.lesions[0]
+    x, y, _ = lesion.centroid_mm
+    assert first["position_ras_mm"] == [-x, -y, lesion.axial_slice_z_mm]  # NiiVue's RAS from Hepatica's LPS
+    assert first["lirads"]["category"] == small_analysis.result.lirads.lesions[0].category
+    for url in [p["url"] for p in data["phases"]] + [o["url"] for o in data["overlays"]] + [data["report_url"]]:
+        assert served.get(url).status_code == 200, url
+    assert served.get(data["report_pdf_url"]).content.startswith(b"%PDF-")
+    assert "hepaticaViewer" in served.get("/static/viewer.js").text
+    assert 'data-study="phantom"' in served.get("/studies/phantom").text
+
+
+@pytest.mark.parametrize("path", ["/studies/phantom/files/status.json", "/studies/phantom/files/../../etc/passwd",
+                                  "/studies/phantom/files/%2e%2e/%2e%2e/etc/passwd",
+                                  "/studies/phantom/files/segmentation/../result.json/../../x",
+                                  "/studies/..%2f..%2fetc/files/passwd", "/api/studies/nope", "/studies/.hidden"])
+def test_no_request_reaches_a_file_the_result_does_not_name(served, path):
+    assert served.get(path).status_code == 404
+
+
+def test_hostile_uploads_are_refused_and_leave_nothing(served, small_analysis, tmp_path):
+    root = small_analysis.report_html.parent.parent
+    before = sorted(p.name for p in root.iterdir())
+    traversal = io.BytesIO()
+    with zipfile.ZipFile(traversal, "w") as z:
+        z.writestr("../../outside.dcm", b"x")
+    assert served.post("/api/studies", content=traversal.getvalue()).status_code == 400
+    assert served.post("/api/studies", content=b"this is not a zip").status_code == 415
+    assert served.post("/api/studies", content=b"").status_code == 400
+    assert served.post("/api/studies?high_risk=maybe", content=traversal.getvalue()).status_code == 422
+    with TestClient(create_app(root, max_upload_mb=1, resume=False)) as small:
+        big = small.post("/api/studies", content=b"\0" * (2**20 + 1))
+        assert big.status_code == 413 and "larger than the limit" in big.json()["detail"]
+    assert sorted(p.name for p in root.iterdir()) == before
+    assert not (root.parent / "outside.dcm").exists()
+
+
+def test_an_uploaded_study_is_analysed_with_progress(small_phantom_files, tmp_path):
+    with TestClient(create_app(tmp_path / "studies", analysis_options={"radiomics": False})) as client:
+        answer = client.post("/api/studies?high_risk=true", content=_zip_folder(next(iter(small_phantom_files.nifti.values())).parent),
+                             headers={"Content-Type": "application/zip"})
+        assert answer.status_code == 202
+        study_id = answer.json()["id"]
+        status, steps = _wait(client, study_id)
+        assert status["state"] == "done", status
+        assert "Segmenting liver and lesions" in steps  # progress was reported on the way
+        data = client.get(f"/api/studies/{study_id}/viewer").json()
+        assert [p["phase"] for p in data["phases"]] == ["pre_contrast", "arterial", "portal_venous", "delayed"]
+        assert data["lesions"] and client.get(data["phases"][0]["url"]).status_code == 200
+        result = json.loads(client.get(f"/studies/{study_id}/files/result.json").text)
+        assert result["provenance"]["parameters"]["high_risk"] is True
+
+
+def test_a_study_that_cannot_be_read_fails_with_the_reason_and_is_resumed_after_a_restart(tmp_path):
+    junk = io.BytesIO()
+    with zipfile.ZipFile(junk, "w") as z:
+        z.writestr("notes/readme.txt", "no images here")
+    root = tmp_path / "studies"
+    with TestClient(create_app(root)) as client:
+        study_id = client.post("/api/studies", content=junk.getvalue()).json()["id"]
+        status, _ = _wait(client, study_id, timeout_s=60)
+    assert status["state"] == "failed" and "no DICOM" in status["error"].replace("No DICOM", "no DICOM")
+    # A server that stopped while the study was running: the next one queues it again.
+    (root / study_id / STATUS_FILE).write_text(json.dumps({"state": "running", "step": "Reading the study"}))
+    assert (root / study_id / INPUT_FOLDER).is_dir()
+    with TestClient(create_app(root)) as client:
+        status, _ = _wait(client, study_id, timeout_s=60)
+    assert status["state"] == "failed" and status["finished_utc"]
+    shutil.rmtree(root)
