@@ -84,7 +84,7 @@ def shoot(base: str, studies: list[str], work: Path, out: Path) -> None:
             page.wait_for_function("window.hepaticaViewer && window.hepaticaViewer.ready", timeout=120_000)
             page.wait_for_timeout(500)
             page.screenshot(path=out / f"{study}_viewer.png")
-            phases = page.evaluate("hepaticaViewer.data.phases.map(p => p.phase)")
+            phases = page.evaluate("hepaticaViewer.data.phases.map(p => p.key)")
             lesions = page.evaluate("hepaticaViewer.data.lesions.length")
             if "arterial" in phases:
                 page.click("#phases button[data-key=arterial]")
@@ -103,7 +103,8 @@ def shoot(base: str, studies: list[str], work: Path, out: Path) -> None:
             if pdf.is_file() and shutil.which("pdftoppm"):
                 subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "2", str(pdf),
                                 str(out / f"{study}_report_pdf")], check=True)
-                print(f"{out}/{study}_report_pdf-1.png, -2.png: the PDF's first pages")
+                pages = sorted(p.name for p in out.glob(f"{study}_report_pdf-*.png"))
+                print(f"{out}: {', '.join(pages)}: the PDF's first pages")
         browser.close()
 
 

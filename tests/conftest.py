@@ -84,3 +84,20 @@ def dciodvfy_errors(path: Path) -> list[str]:
         pytest.skip("dciodvfy not installed (Debian package dicom3tools; .ci/run installs it)")
     run = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True)
     return [line for line in (run.stdout + run.stderr).splitlines() if line.startswith("Error")]
+
+
+def pydicom_sr_numbers(path) -> dict[str, list[float]]:
+    """Every numeric entry of the SR's content tree by concept meaning, read with pydicom alone."""
+    import pydicom
+
+    values = {}
+
+    def walk(items):
+        for item in items:
+            if item.ValueType == "NUM":
+                values.setdefault(item.ConceptNameCodeSequence[0].CodeMeaning, []).append(
+                    float(item.MeasuredValueSequence[0].NumericValue))
+            walk(item.get("ContentSequence", []))
+
+    walk(pydicom.dcmread(path).ContentSequence)
+    return values

@@ -8,7 +8,7 @@ import sys
 import jsonschema
 import pytest
 
-from tests.conftest import REPO, dciodvfy_errors
+from tests.conftest import REPO, dciodvfy_errors, pydicom_sr_numbers
 
 SCHEMA = json.loads((REPO / "schemas" / "study_result.schema.json").read_text())
 
@@ -55,6 +55,37 @@ def test_demo_writes_a_valid_seg_and_measurement_report_for_pacs(demo_dir):
         entry = entries[f"lesion_{lesion['id']}"]
         assert entry["Long axis"] == lesion["longest_axial_diameter_mm"] and entry["Volume"] == lesion["volume_ml"]
         assert entry.get("LI-RADS v2018 category") == categories.get(f"lesion_{lesion['id']}")
+    # The same numbers read with pydicom alone.
+    numbers = pydicom_sr_numbers(sr)
+    assert numbers["Volume"] == [result["segmentation"]["liver_volume_ml"]] + [x["volume_ml"] for x in lesions]
+    assert numbers["Long axis"] == [x["longest_axial_diameter_mm"] for x in lesions]
+
+
+def test_demo_seg_reads_back_with_the_masks_written(demo_dir):
+    import numpy as np
+    import pydicom
+
+    from hepatica.io import load_study
+    from hepatica.io.files import read_image
+    from hepatica.io.phase import Phase
+    from hepatica.io.seg import read_dicom_seg
+
+    result = json.loads((demo_dir / "result.json").read_text())
+    files = result["segmentation"]["files"]
+    portal = load_study(demo_dir / "phantom" / "dicom").by_phase[Phase.PORTAL_VENOUS].volume
+    masks = read_dicom_seg(demo_dir / files["dicom_seg"], reference=portal)  # highdicom
+    liver, lesions = read_image(demo_dir / files["liver"]), read_image(demo_dir / files["lesions"])
+    assert np.array_equal(masks["liver"].array, liver.array > 0)
+    for lesion in result["segmentation"]["lesions"]:
+        assert np.array_equal(masks[f"lesion_{lesion['id']}"].array, lesions.array == lesion["id"])
+    ds = pydicom.dcmread(demo_dir / files["dicom_seg"])  # pydicom: segments, frames and their pixels
+    assert [s.SegmentLabel for s in ds.SegmentSequence] == list(masks)
+    frames = ds.pixel_array.reshape(int(ds.NumberOfFrames), int(ds.Rows), int(ds.Columns))
+    segment_of_frame = [f.SegmentIdentificationSequence[0].ReferencedSegmentNumber
+                        for f in ds.PerFrameFunctionalGroupsSequence]
+    for number, label in enumerate(masks, start=1):
+        voxels = sum(int(frames[i].sum()) for i, n in enumerate(segment_of_frame) if n == number)
+        assert voxels == int(masks[label].array.sum()), label
 
 
 def test_demo_extracts_radiomics_of_the_liver_and_each_lesion(demo_dir):

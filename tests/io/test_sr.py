@@ -11,7 +11,7 @@ from hepatica.io.phase import Phase
 from hepatica.io.seg import write_dicom_seg
 from hepatica.io.sr import LesionReport, LiverReport, read_measurement_report, write_measurement_report
 from hepatica.measure.lesions import measure_lesion
-from tests.conftest import dciodvfy_errors, shared
+from tests.conftest import dciodvfy_errors, pydicom_sr_numbers, shared
 
 LIVER = LiverReport("liver", 1512.25, 3.125)
 
@@ -20,21 +20,6 @@ def _lesion_report(mask, label="lesion_1", category="LR-5", features=None) -> Le
     m = measure_lesion(mask)
     return LesionReport(label, m.volume_ml, m.longest_axial_diameter_mm, m.short_axis_mm, m.longest_3d_diameter_mm,
                         category, features or {})
-
-
-def _pydicom_values(path) -> dict[str, float]:
-    """Every numeric entry of the SR's content tree by concept meaning, read with pydicom alone."""
-    values = {}
-
-    def walk(items):
-        for item in items:
-            if item.ValueType == "NUM":
-                values.setdefault(item.ConceptNameCodeSequence[0].CodeMeaning, []).append(
-                    float(item.MeasuredValueSequence[0].NumericValue))
-            walk(item.get("ContentSequence", []))
-
-    walk(pydicom.dcmread(path).ContentSequence)
-    return values
 
 
 def test_phantom_report_is_valid_and_reads_back_with_the_values_written(small_phantom, small_phantom_files,
@@ -54,7 +39,7 @@ def test_phantom_report_is_valid_and_reads_back_with_the_values_written(small_ph
         report.longest_axial_diameter_mm, 3)
     assert entry["LI-RADS v2018 category"] == "LR-5"
     assert entry["Nonrim arterial phase hyperenhancement"] == "Present" and entry["Enhancing capsule"] == "Absent"
-    numbers = _pydicom_values(sr)
+    numbers = pydicom_sr_numbers(sr)
     assert numbers["Volume"] == [1512.25, round(report.volume_ml, 3)]
     assert numbers["Short axis"] == [round(report.short_axis_mm, 3)]
     ds = pydicom.dcmread(sr)
@@ -78,7 +63,7 @@ def test_ircad_patient_1_seg_and_report_are_valid(ircad_masks, tmp_path):
     back = read_measurement_report(sr)
     assert back["lesion_1"]["LI-RADS v2018 category"] == "LR-NC"
     assert back["lesion_1"]["Longest 3D diameter"] == pytest.approx(report.longest_3d_diameter_mm, abs=1e-3)
-    assert _pydicom_values(sr)["Long axis"] == [round(report.longest_axial_diameter_mm, 3)]
+    assert pydicom_sr_numbers(sr)["Long axis"] == [round(report.longest_axial_diameter_mm, 3)]
 
 
 def test_a_report_needs_the_segments_it_names(small_phantom, small_phantom_files, tmp_path):

@@ -82,15 +82,7 @@ def render_close_view(volume: Volume, centre_lps, field_of_view_mm: float, overl
     """A square ``field_of_view_mm`` view of ``volume`` centred on the LPS point ``centre_lps`` (mm), axial or
     coronal, ``size_px`` wide, with the outlines of ``overlays`` (name, mask; any grid, placed by position)."""
     centre = np.asarray(centre_lps, dtype=float)
-    spacing = field_of_view_mm / size_px
-    # Axial: columns towards patient left, rows towards posterior. Coronal: columns left, rows inferior.
-    rows_axis = np.array([0.0, 1.0, 0.0]) if plane == "axial" else np.array([0.0, 0.0, -1.0])
-    cols_axis = np.array([1.0, 0.0, 0.0])
-    normal = np.cross(cols_axis, rows_axis)
-    grid = sitk.Image(size_px, size_px, 1, sitk.sitkFloat32)
-    grid.SetSpacing((spacing, spacing, 1.0))
-    grid.SetDirection(tuple(np.column_stack([cols_axis, rows_axis, normal]).ravel()))
-    grid.SetOrigin(tuple(centre - (cols_axis + rows_axis) * spacing * (size_px - 1) / 2))
+    grid = _plane_grid(centre, field_of_view_mm, size_px, plane)
     window = display_window(volume)
     image = sitk.Resample(volume.to_sitk(), grid, sitk.Transform(), sitk.sitkLinear, window[0] - window[1],
                           sitk.sitkFloat32)
@@ -145,16 +137,7 @@ def _projected_labels(labels: Volume, centre: np.ndarray, width_mm: float, size_
                       depth_mm: float) -> tuple[np.ndarray, dict[int, tuple[int, int]]]:
     """Lesion labels projected (maximum) along the plane's normal through ``depth_mm`` around ``centre``, on
     the overview's pixel grid; and where to write each label's number (its projection's centre, pixels)."""
-    spacing = width_mm / size_px
-    rows_axis = np.array([0.0, 1.0, 0.0]) if plane == "axial" else np.array([0.0, 0.0, -1.0])
-    cols_axis = np.array([1.0, 0.0, 0.0])
-    normal = np.cross(cols_axis, rows_axis)
-    step = 1.0
-    depth = max(1, int(np.ceil(depth_mm / step)))
-    grid = sitk.Image(size_px, size_px, depth, sitk.sitkUInt16)
-    grid.SetSpacing((spacing, spacing, step))
-    grid.SetDirection(tuple(np.column_stack([cols_axis, rows_axis, normal]).ravel()))
-    grid.SetOrigin(tuple(centre - (cols_axis + rows_axis) * spacing * (size_px - 1) / 2 - normal * depth_mm / 2))
+    grid = _plane_grid(centre, width_mm, size_px, plane, depth_mm=depth_mm)
     stack = sitk.GetArrayFromImage(sitk.Resample(labels.to_sitk(), grid, sitk.Transform(), sitk.sitkNearestNeighbor,
                                                  0, sitk.sitkUInt16))
     present = stack > 0
@@ -166,6 +149,22 @@ def _projected_labels(labels: Volume, centre: np.ndarray, width_mm: float, size_
         rows, cols = np.nonzero(projected == label)
         positions[int(label)] = (int(rows.mean()), int(cols.max()))
     return projected, positions
+
+
+def _plane_grid(centre: np.ndarray, width_mm: float, size_px: int, plane: str, depth_mm: float = 0.0) -> sitk.Image:
+    """A square grid of ``size_px`` pixels across ``width_mm`` centred on ``centre`` (LPS mm), axial (columns
+    towards patient left, rows posterior) or coronal (columns left, rows inferior); with ``depth_mm``, a stack of
+    such planes 1 mm apart through that depth (else one plane)."""
+    rows_axis = np.array([0.0, 1.0, 0.0]) if plane == "axial" else np.array([0.0, 0.0, -1.0])
+    cols_axis = np.array([1.0, 0.0, 0.0])
+    normal = np.cross(cols_axis, rows_axis)
+    spacing = width_mm / size_px
+    depth = max(1, int(np.ceil(depth_mm)))
+    grid = sitk.Image(size_px, size_px, depth, sitk.sitkUInt16)
+    grid.SetSpacing((spacing, spacing, 1.0))
+    grid.SetDirection(tuple(np.column_stack([cols_axis, rows_axis, normal]).ravel()))
+    grid.SetOrigin(tuple(centre - (cols_axis + rows_axis) * spacing * (size_px - 1) / 2 - normal * depth_mm / 2))
+    return grid
 
 
 def _edges(labels_2d: np.ndarray) -> np.ndarray:

@@ -24,21 +24,22 @@ HU_RANGE = (-1024, 3071)
 
 def write_viewer_volumes(study: Study, reference: Volume, out_dir: Path,
                          aligned: Mapping[Phase, Volume] | None = None) -> list[ViewerVolume]:
-    """Write ``out_dir/viewer/<phase>.nii.gz`` for every phase of ``study`` on ``reference``'s grid, taking the
-    phases in ``aligned`` (already on that grid) as they are; entries in phase order, files relative to
-    ``out_dir``."""
+    """Write ``out_dir/viewer/<phase>.nii.gz`` for every phase of ``study`` on ``reference``'s grid (and
+    ``<series>_unknown_phase.nii.gz`` for series of unknown phase), taking the phases in ``aligned`` (already on
+    that grid) as they are; entries in phase order, files relative to ``out_dir``."""
     aligned = dict(aligned or {})
     written = []
-    for phase, series in study.by_phase.items():
-        if phase is Phase.UNKNOWN:
-            continue
+    shown = [(p, s) for p, s in study.by_phase.items() if p is not Phase.UNKNOWN]
+    shown += [(Phase.UNKNOWN, s) for s in study.series if s.phase.phase is Phase.UNKNOWN]
+    for phase, series in shown:
+        name = phase.value if phase is not Phase.UNKNOWN else f"{series.id}_unknown_phase"
         is_aligned = phase in aligned and aligned[phase].same_grid(reference)
         if is_aligned:
             volume = aligned[phase]
         else:
             volume = resample_to_grid(series.volume, reference, "linear", default=HU_RANGE[0])
         values = np.clip(np.rint(volume.array), *HU_RANGE).astype(np.int16)
-        path = write_image(reference.with_array(values), out_dir / "viewer" / f"{phase.value}.nii.gz")
+        path = write_image(reference.with_array(values), out_dir / "viewer" / f"{name}.nii.gz")
         written.append(ViewerVolume(phase=phase.value, series_id=series.id, file=path.relative_to(out_dir).as_posix(),
                                     aligned=is_aligned or series.volume is reference))
     return written

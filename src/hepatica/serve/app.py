@@ -161,9 +161,13 @@ def _viewer_data(study_id: str, result, folder: Path) -> dict:
                 "type_estimate": entry.lesion_type_estimate,
                 "features": {name: f.value for name, f in entry.features.items()}},
         })
-    phases = [{"phase": v.phase, "label": PHASE_LABELS.get(v.phase, v.phase), "series_id": v.series_id,
-               "url": base + v.file, "aligned": v.aligned} for v in result.viewer_volumes]
-    default = next((p["phase"] for p in phases if p["phase"] == "portal_venous"), phases[0]["phase"] if phases else None)
+    # A button per phase; series of unknown phase get one each, keyed by series id.
+    phases = [{"key": v.phase if v.phase != "unknown" else v.series_id, "phase": v.phase,
+               "label": PHASE_LABELS[v.phase] if v.phase != "unknown" else f"{v.series_id} (phase unknown)",
+               "series_id": v.series_id, "url": base + v.file, "aligned": v.aligned} for v in result.viewer_volumes]
+    segmented = seg.series_id if seg else None
+    default = next((p["key"] for p in phases if p["phase"] == "portal_venous"),
+                   next((p["key"] for p in phases if p["series_id"] == segmented), phases[0]["key"] if phases else None))
     return {
         "id": study_id, "phases": phases, "default_phase": default, "overlays": overlays, "lesions": lesions,
         "liver_volume_ml": seg.liver_volume_ml if seg else None,

@@ -1,6 +1,7 @@
 // The viewer: NiiVue with every phase of one study (on the segmented series' grid), window presets, liver and
 // lesion overlays toggled per structure, and a lesion list that moves the crosshair to each lesion.
-// window.hepaticaViewer exposes the state for tests: ready, phase, selectedLesion, nv.
+// window.hepaticaViewer exposes the state for tests: ready, phase (the key of the phase shown: its name, or the
+// series id of a series of unknown phase), selectedLesion, nv, data.
 "use strict";
 
 const WINDOWS = [  // [name, centre, width] in HU
@@ -31,12 +32,12 @@ function applyWindow() {
   state.nv.updateGLVolume();
 }
 
-function showPhase(phase) {
-  const vol = state.phaseVolumes.get(phase);
-  for (const [name, other] of state.phaseVolumes) other.opacity = name === phase ? 1 : 0;
+function showPhase(key) {
+  const vol = state.phaseVolumes.get(key);
+  for (const [name, other] of state.phaseVolumes) other.opacity = name === key ? 1 : 0;
   state.nv.setVolume(vol, 0);
-  state.phase = phase;
-  const entry = state.data.phases.find(p => p.phase === phase);
+  state.phase = key;
+  const entry = state.data.phases.find(p => p.key === key);
   document.getElementById("phase-note").textContent = entry.aligned ? `series ${entry.series_id}`
     : `series ${entry.series_id}, placed by position (not aligned)`;
   applyWindow();
@@ -79,6 +80,11 @@ async function main() {
   const response = await fetch(`/api/studies/${encodeURIComponent(study)}/viewer`);
   if (!response.ok) { document.getElementById("measurements").textContent = (await response.json()).detail; return; }
   const data = state.data = await response.json();
+  if (!data.phases.length) {
+    document.getElementById("measurements").textContent = "This analysis has no images for the viewer: analyse " +
+      "the study again with this version of Hepatica.";
+    return;
+  }
   for (const [id, key] of [["report-link", "report_url"], ["report-pdf-link", "report_pdf_url"]]) {
     if (data[key]) { const a = document.getElementById(id); a.href = data[key]; a.hidden = false; }
   }
@@ -88,8 +94,8 @@ async function main() {
   });
   nv.attachToCanvas(document.getElementById("gl"));
   const [, centre, width] = state.window;
-  const phaseImages = data.phases.map(p => ({ url: p.url, name: `${p.phase}.nii.gz`, colormap: "gray",
-    cal_min: centre - width / 2, cal_max: centre + width / 2, opacity: p.phase === data.default_phase ? 1 : 0 }));
+  const phaseImages = data.phases.map(p => ({ url: p.url, name: `${p.key}.nii.gz`, colormap: "gray",
+    cal_min: centre - width / 2, cal_max: centre + width / 2, opacity: p.key === data.default_phase ? 1 : 0 }));
   const overlayImages = data.overlays.map(o => ({ url: o.url, name: `${o.name}.nii.gz`, colormap: `hepatica_${o.name}`,
     cal_min: 0.5, cal_max: 1, opacity: o.opacity }));
   for (const o of data.overlays) {
@@ -97,12 +103,12 @@ async function main() {
     nv.addColormap(`hepatica_${o.name}`, { R: [0, r, r], G: [0, g, g], B: [0, b, b], A: [0, 255, 255], I: [0, 1, 255] });
   }
   await nv.loadVolumes([...phaseImages, ...overlayImages]);
-  state.phaseVolumes = new Map(data.phases.map((p, i) => [p.phase, nv.volumes[i]]));
+  state.phaseVolumes = new Map(data.phases.map((p, i) => [p.key, nv.volumes[i]]));
   state.overlayVolumes = new Map(data.overlays.map((o, i) => [o.name, nv.volumes[data.phases.length + i]]));
   nv.setSliceType(nv.sliceTypeAxial);
   nv.onLocationChange = loc => { document.getElementById("readout").textContent = loc.string || ""; };
 
-  const phaseButtons = buttons("phases", data.phases.map(p => [p.label, p.phase]), showPhase);
+  const phaseButtons = buttons("phases", data.phases.map(p => [p.label, p.key]), showPhase);
   phaseButtons.find(b => b.dataset.key === data.default_phase)?.classList.add("active");
   const windowButtons = buttons("windows", WINDOWS.map(w => [`${w[0]} ${w[2]}/${w[1]}`, w[0]]), name => {
     state.window = WINDOWS.find(w => w[0] === name); applyWindow();
