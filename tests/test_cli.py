@@ -216,3 +216,15 @@ def test_analyze_with_a_prior_study_reads_the_interval_from_the_study_dates(smal
         assert lesion["features"]["threshold_growth"]["value"] in (True, False)
         assert lesion["change_since_prior"] is not None
     assert "Prior study 90 days earlier" in (out / "report.html").read_text()
+
+
+def test_patient_identifiers_only_with_the_flag_and_pdf_unless_refused(small_phantom_files, tmp_path):
+    plain, named = tmp_path / "plain", tmp_path / "named"
+    _hepatica("analyze", str(small_phantom_files.dicom), "--no-segment", "--no-pdf", "--out", str(plain), "--quiet")
+    _hepatica("analyze", str(small_phantom_files.dicom), "--no-segment", "--patient-identifiers", "--out", str(named),
+              "--quiet")
+    assert "Phantom Hepatica" not in (plain / "report.html").read_text() and not (plain / "report.pdf").exists()
+    header = (named / "report.html").read_text().split("</header>")[0]
+    assert "Phantom Hepatica" in header and "HEPATICA-PHANTOM" in header
+    assert (named / "report.pdf").read_bytes().startswith(b"%PDF-")
+    assert "HEPATICA-PHANTOM" not in (named / "result.json").read_text()

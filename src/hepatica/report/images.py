@@ -102,18 +102,17 @@ def render_close_view(volume: Volume, centre_lps, field_of_view_mm: float, overl
 
 def render_overview(volume: Volume, liver: Volume, lesion_labels: Volume, plane: str = "axial",
                     max_size: int = 512) -> RenderedImage:
-    """The liver's largest cross-section in ``plane`` (through its centre) with the liver outlined and every
-    lesion's outline projected onto the plane through the whole liver, each numbered by its label."""
+    """The liver in ``plane`` through the centre of its bounding box, the liver outlined and every lesion's outline
+    projected onto the plane through the whole liver, each numbered by its label."""
     liver_sitk = sitk.DICOMOrient(liver.to_sitk(), "LPS")
     in_liver = sitk.GetArrayViewFromImage(liver_sitk) > 0
     if not in_liver.any():
         raise ValueError("the liver mask is empty: no overview to draw")
     voxels = np.argwhere(in_liver)  # [S, P, L]
-    centre = np.asarray(liver_sitk.TransformContinuousIndexToPhysicalPoint(
-        tuple(float(v) for v in voxels.mean(0)[::-1])))
-    corners = [liver_sitk.TransformIndexToPhysicalPoint(tuple(int(v) for v in c[::-1]))
-               for c in (voxels.min(0), voxels.max(0))]
-    extent = np.abs(np.subtract(*corners)) + 20.0  # mm, with a 10 mm margin each side
+    corners = np.array([liver_sitk.TransformIndexToPhysicalPoint(tuple(int(v) for v in c[::-1]))
+                        for c in (voxels.min(0), voxels.max(0))])
+    centre = corners.mean(0)  # the centre of the liver's bounding box, so that all of it is in view
+    extent = np.abs(corners[1] - corners[0]) + 20.0  # mm, with a 10 mm margin each side
     depth_axis = 2 if plane == "axial" else 1
     width = float(max(extent[0], extent[1] if plane == "axial" else extent[2]))
     base = render_close_view(volume, centre, width, [("liver", liver)], size_px=max_size, plane=plane)
