@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,22 +42,6 @@ def analyses(work: Path, ircad: Path | None) -> list[str]:
     else:
         print(f"IRCAD patient 1 not found at {ircad}: screenshots of the demo only")
     return studies
-
-
-def serve(work: Path):
-    import uvicorn
-
-    from hepatica.serve import create_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(work, resume=False), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    return server, f"http://127.0.0.1:{port}"
 
 
 def shoot(base: str, studies: list[str], work: Path, out: Path) -> None:
@@ -118,11 +99,10 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     args.work.mkdir(parents=True, exist_ok=True)
     studies = analyses(args.work.resolve(), args.ircad)
-    server, base = serve(args.work.resolve())
-    try:
+    from hepatica.serve.background import serving
+
+    with serving(args.work.resolve(), resume=False) as base:
         shoot(base, studies, args.work.resolve(), args.out)
-    finally:
-        server.should_exit = True
 
 
 if __name__ == "__main__":

@@ -89,7 +89,8 @@ def test_hostile_uploads_are_refused_and_leave_nothing(served, small_analysis, t
 
 def test_an_uploaded_study_is_analysed_with_progress(small_phantom_files, tmp_path):
     with TestClient(create_app(tmp_path / "studies", analysis_options={"radiomics": False})) as client:
-        answer = client.post("/api/studies?high_risk=true", content=_zip_folder(next(iter(small_phantom_files.nifti.values())).parent),
+        nifti_folder = next(iter(small_phantom_files.nifti.values())).parent
+        answer = client.post("/api/studies?high_risk=true", content=_zip_folder(nifti_folder),
                              headers={"Content-Type": "application/zip"})
         assert answer.status_code == 202
         study_id = answer.json()["id"]

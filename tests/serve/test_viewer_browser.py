@@ -1,5 +1,6 @@
 """The viewer end to end in a real browser: headless Debian Chromium driven by Playwright opens the study list,
-loads the demo study, switches phase, clicks a lesion, and the canvas' pixels show the CT with the overlays.
+loads the demo study, switches phase, clicks a lesion, and the canvas' pixels show the CT with the overlays; a
+study uploaded from the page shows its progress and opens in the viewer.
 
 Skipped (with the reason) where Chromium is not installed, unless HEPATICA_REQUIRE_BROWSER is set, as .ci/run
 does: there a missing browser fails the test.
@@ -7,17 +8,15 @@ does: there a missing browser fails the test.
 
 import io
 import os
+import re
 import shutil
-import socket
-import threading
-import time
+import zipfile
 
 import numpy as np
 import pytest
-import uvicorn
 from PIL import Image
 
-from hepatica.serve import create_app
+from hepatica.serve.background import serving
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -34,35 +33,24 @@ def chromium_or_skip() -> str:
 
 
 @pytest.fixture(scope="module")
-def server(demo_dir):
-    """The demo's study folder served on a free loopback port for the module."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(demo_dir.parent, resume=False)
-    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def page(server):
+def browser():
     executable = chromium_or_skip()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        yield page, errors
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A new page, and the script errors it raises."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page, errors
+    page.close()
 
 
 def canvas(page) -> np.ndarray:
@@ -87,8 +75,13 @@ def liver_pixels(pixels) -> np.ndarray:
     return (g > r + 25) & (g > b + 25)
 
 
-def test_the_viewer_shows_the_demo_study_switches_phase_and_jumps_to_a_lesion(page, server):
+def test_the_viewer_shows_the_demo_study_switches_phase_and_jumps_to_a_lesion(page, demo_dir):
     page, errors = page
+    with serving(demo_dir.parent, resume=False) as server:
+        _check_viewer(page, errors, server)
+
+
+def _check_viewer(page, errors, server):
     page.goto(server + "/")
     page.locator("tr[data-study=demo] a.open-viewer").click()
     page.wait_for_function("window.hepaticaViewer && window.hepaticaViewer.ready", timeout=60_000)
@@ -114,7 +107,6 @@ def test_the_viewer_shows_the_demo_study_switches_phase_and_jumps_to_a_lesion(pa
     on_lesion = canvas(page)
     red = lesion_pixels(on_lesion)
     assert red.sum() > 100, "the lesion overlay should be drawn on the slice through the lesion"
-    rows, cols = np.nonzero(red)
     assert ct_pixels(on_lesion).mean() > 0.15 and liver_pixels(on_lesion).sum() > 2000
     assert "Long axis / short axis" in page.locator("#measurements").inner_text()
     assert page.locator("#lesions tr.selected").get_attribute("data-lesion") == "1"
@@ -123,6 +115,34 @@ def test_the_viewer_shows_the_demo_study_switches_phase_and_jumps_to_a_lesion(pa
     assert lesion_pixels(canvas(page)).sum() < red.sum() / 10, "unticking the lesions removes their overlay"
     page.locator("input[data-overlay=lesions]").check()
 
+    print(f"canvas {portal.shape[1]}x{portal.shape[0]}: CT pixels {grey.mean():.0%}, liver overlay "
+          f"{liver_pixels(portal).sum()} px; arterial vs portal venous mean difference "
+          f"{np.abs(arterial[both] - portal[both]).mean():.1f} grey levels; lesion 1 overlay {red.sum()} px, "
+          f"crosshair {np.round(crosshair[:3], 1).tolist()} mm for lesion at {lesion['position_ras_mm']}")
     report = page.locator("#report-link").get_attribute("href")
     assert page.request.get(server + report).ok
+    assert errors == []
+
+
+def test_a_study_uploaded_from_the_page_shows_its_progress_and_opens_in_the_viewer(page, small_phantom_files,
+                                                                                   tmp_path):
+    page, errors = page
+    archive = tmp_path / "study.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for path in sorted(next(iter(small_phantom_files.nifti.values())).parent.glob("*.nii.gz")):
+            z.write(path, f"study/{path.name}")
+    with serving(tmp_path / "studies", analysis_options={"radiomics": False}) as server:
+        page.goto(server + "/")
+        page.set_input_files("#file", str(archive))
+        page.select_option("#high-risk", "true")
+        page.click("#upload button[type=submit]")
+        page.wait_for_function("document.getElementById('upload-message').textContent.includes('uploaded as')")
+        page.wait_for_selector("#studies progress", timeout=60_000)  # the analysis' progress bar in the list
+        step = page.locator("#studies tbody tr").first.inner_text()
+        assert re.search(r"\(\d/7\)", step), step
+        page.wait_for_selector("#studies a.open-viewer", timeout=600_000)
+        page.locator("#studies a.open-viewer").click()
+        page.wait_for_function("window.hepaticaViewer && window.hepaticaViewer.ready", timeout=60_000)
+        assert page.evaluate("hepaticaViewer.data.phases.length") == 4
+        assert ct_pixels(canvas(page)).mean() > 0.15
     assert errors == []

@@ -189,7 +189,8 @@ def _to_png(plane: np.ndarray, window, aspect: float, labels, max_size: int, out
     if outlines:
         pixels = np.array(picture)
         for colour, labels_2d in outlines:
-            resized = np.array(Image.fromarray(labels_2d.astype(np.uint16)).resize(picture.size, Image.Resampling.NEAREST))
+            resized = np.array(Image.fromarray(labels_2d.astype(np.uint16)).resize(picture.size,
+                                                                                   Image.Resampling.NEAREST))
             pixels[ndimage.binary_dilation(_edges(resized))] = colour
         picture = Image.fromarray(pixels)
     draw = ImageDraw.Draw(picture)

@@ -166,8 +166,9 @@ def _viewer_data(study_id: str, result, folder: Path) -> dict:
                "label": PHASE_LABELS[v.phase] if v.phase != "unknown" else f"{v.series_id} (phase unknown)",
                "series_id": v.series_id, "url": base + v.file, "aligned": v.aligned} for v in result.viewer_volumes]
     segmented = seg.series_id if seg else None
+    first = phases[0]["key"] if phases else None
     default = next((p["key"] for p in phases if p["phase"] == "portal_venous"),
-                   next((p["key"] for p in phases if p["series_id"] == segmented), phases[0]["key"] if phases else None))
+                   next((p["key"] for p in phases if p["series_id"] == segmented), first))
     return {
         "id": study_id, "phases": phases, "default_phase": default, "overlays": overlays, "lesions": lesions,
         "liver_volume_ml": seg.liver_volume_ml if seg else None,
