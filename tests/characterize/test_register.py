@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from hepatica.characterize.register import PhaseAlignmentError, align_phases
+from hepatica.characterize.register import PhaseAlignmentError, align_phases, align_prior_study
 from hepatica.io.phase import Phase
+from hepatica.io.volume import Volume
 from hepatica.phantom.misregister import misregister
 
 
@@ -43,3 +44,14 @@ def test_a_phase_showing_other_anatomy_is_refused(small_phantom):
 def test_the_reference_phase_must_be_present(small_phantom):
     with pytest.raises(PhaseAlignmentError, match="portal venous phase"):
         align_phases({Phase.ARTERIAL: small_phantom.phases[Phase.ARTERIAL]}, small_phantom.liver)
+
+
+def test_a_registration_that_itk_cannot_run_is_refused_with_the_reason_not_a_crash(small_phantom):
+    # A 40-voxel cube 2 m away as the "prior study": every attempt fails inside ITK (RuntimeError); the user
+    # gets the alignment refused, with ITK's reason, as for any failed alignment.
+    portal = small_phantom.phases[Phase.PORTAL_VENOUS]
+    cube = Volume(array=np.full((40, 40, 40), 60, dtype=np.int16), spacing=(2.0, 2.0, 2.0),
+                  origin=tuple(np.add(portal.origin, (2000.0, 0.0, 0.0))), direction=np.eye(3))
+    with pytest.raises(PhaseAlignmentError, match=r"could not be aligned .*\(the registration diverged: \w"):
+        align_prior_study(cube, cube.with_array(np.ones((40, 40, 40), np.uint8)), portal,
+                          portal.with_array(small_phantom.liver.array))

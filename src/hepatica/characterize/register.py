@@ -78,7 +78,13 @@ def align_phases(phases: dict[Phase, Volume], liver: Volume, reference: Phase = 
     for phase, volume in phases.items():
         if phase is reference:
             continue
-        result = _align(volume, fixed_volume, fixed, mask, liver, box, deformable, seed)
+        try:
+            result = _align(volume, fixed_volume, fixed, mask, liver, box, deformable, seed)
+        except RegistrationDivergedError as error:
+            raise PhaseAlignmentError(
+                f"the {phase.label.lower()} phase could not be aligned to the {reference.label.lower()} phase "
+                f"(the registration diverged: {error}); check that both series show the same anatomy of the same "
+                "patient") from error
         alignment = PhaseAlignment(phase, *result.quality)
         if not result.acceptable:
             raise PhaseAlignmentError(
@@ -113,7 +119,12 @@ def align_prior_study(prior: Volume, prior_liver: Volume, current: Volume, curre
     centre = _mask_centre(current_liver)
     initial.SetCenter(centre)
     initial.SetTranslation(tuple(float(v) for v in np.subtract(_mask_centre(prior_liver), centre)))
-    result = _align(prior, current, fixed, mask, current_liver, box, True, seed, initial=initial)
+    try:
+        result = _align(prior, current, fixed, mask, current_liver, box, True, seed, initial=initial)
+    except RegistrationDivergedError as error:
+        raise PhaseAlignmentError(f"the prior study could not be aligned to the current one (the registration "
+                                  f"diverged: {error}); check that both studies show the same patient's "
+                                  "liver") from error
     if not result.acceptable:
         raise PhaseAlignmentError(f"the prior study could not be aligned to the current one ({result.describe()}); "
                                   "check that both studies show the same patient's liver")
@@ -146,14 +157,33 @@ def _align(volume: Volume, fixed_volume: Volume, fixed: sitk.Image, mask: sitk.I
     the optimiser can, rarely, run off to a wrong optimum (once: 35 mm, edge correlation 0.48, on phases that had
     not moved); a result with edge correlation under ``RETRY_EDGE_CORRELATION`` is therefore tried once more with
     another sampling seed, and the better of the two kept."""
-    best = None
+    best, failures = None, []
     for attempt_seed in (seed, seed + RETRY_SEED_OFFSET):
-        result = _align_once(volume, fixed_volume, fixed, mask, liver, box, deformable, attempt_seed, initial)
+        try:
+            result = _align_once(volume, fixed_volume, fixed, mask, liver, box, deformable, attempt_seed, initial)
+        except RuntimeError as error:  # ITK: the optimiser moved the image out of reach of the fixed one
+            failures.append(_itk_reason(error))
+            continue
         if best is None or result.quality[-1] > best.quality[-1]:
             best = result
         if best.quality[-1] >= RETRY_EDGE_CORRELATION:
             break
+    if best is None:
+        raise RegistrationDivergedError("; ".join(dict.fromkeys(failures)))
     return best
+
+
+class RegistrationDivergedError(RuntimeError):
+    """Every registration attempt ran off until the images no longer overlapped (ITK's reason attached)."""
+
+
+def _itk_reason(error: RuntimeError) -> str:
+    """The sentence of an ITK exception that says what went wrong, without the C++ source location."""
+    text = str(error)
+    if "ITK ERROR:" in text:
+        text = text.split("ITK ERROR:", 1)[1].split("):", 1)[-1]
+    first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    return first.split(". ")[0].rstrip(".")
 
 
 def _align_once(volume: Volume, fixed_volume: Volume, fixed: sitk.Image, mask: sitk.Image, liver: Volume, box,
