@@ -89,8 +89,8 @@ def test_hostile_uploads_are_refused_and_leave_nothing(served, small_analysis, t
 
 def test_an_uploaded_study_is_analysed_with_progress(small_phantom_files, tmp_path):
     with TestClient(create_app(tmp_path / "studies", analysis_options={"radiomics": False})) as client:
-        nifti_folder = next(iter(small_phantom_files.nifti.values())).parent
-        answer = client.post("/api/studies?high_risk=true", content=_zip_folder(nifti_folder),
+        # A zip of the DICOM study (four series in sub-folders); the browser test uploads NIfTI files.
+        answer = client.post("/api/studies?high_risk=true", content=_zip_folder(small_phantom_files.dicom),
                              headers={"Content-Type": "application/zip"})
         assert answer.status_code == 202
         study_id = answer.json()["id"]
@@ -101,7 +101,8 @@ def test_an_uploaded_study_is_analysed_with_progress(small_phantom_files, tmp_pa
         assert [p["phase"] for p in data["phases"]] == ["pre_contrast", "arterial", "portal_venous", "delayed"]
         assert data["lesions"] and client.get(data["phases"][0]["url"]).status_code == 200
         result = json.loads(client.get(f"/studies/{study_id}/files/result.json").text)
-        assert result["provenance"]["parameters"]["high_risk"] is True
+        assert result["provenance"]["parameters"]["high_risk"] is True and result["study"]["source"] == "dicom"
+        assert client.get(f"/studies/{study_id}/files/{result['segmentation']['files']['dicom_sr']}").status_code == 200
 
 
 def test_a_study_that_cannot_be_read_fails_with_the_reason_and_is_resumed_after_a_restart(tmp_path):
