@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.stats import rankdata
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_selection import VarianceThreshold
+from sklearn.base import BaseEstimator
+from sklearn.feature_selection import SelectorMixin, VarianceThreshold
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 
-class CorrelationFilter(TransformerMixin, BaseEstimator):
+class CorrelationFilter(SelectorMixin, BaseEstimator):
     """Keep one feature of each group whose absolute Spearman correlation exceeds ``threshold``: features are
     taken in table order, and one correlated above the threshold with a feature already kept is dropped."""
 
@@ -39,17 +39,12 @@ class CorrelationFilter(TransformerMixin, BaseEstimator):
         self.support_[kept] = True
         return self
 
-    def transform(self, X):
-        check_is_fitted(self, "support_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return X[:, self.support_]
-
-    def get_support(self) -> np.ndarray:
+    def _get_support_mask(self) -> np.ndarray:
         check_is_fitted(self, "support_")
         return self.support_
 
 
-class LassoSelector(TransformerMixin, BaseEstimator):
+class LassoSelector(SelectorMixin, BaseEstimator):
     """Features with a non-zero coefficient in an L1-penalised logistic regression of inverse penalty ``C`` (on
     standardised features); the single largest one when the penalty removes them all, so a model can follow."""
 
@@ -66,12 +61,7 @@ class LassoSelector(TransformerMixin, BaseEstimator):
             self.support_[int(np.argmax(weights))] = True
         return self
 
-    def transform(self, X):
-        check_is_fitted(self, "support_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return X[:, self.support_]
-
-    def get_support(self) -> np.ndarray:
+    def _get_support_mask(self) -> np.ndarray:
         check_is_fitted(self, "support_")
         return self.support_
 
