@@ -14,7 +14,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from hepatica.model.selection import CorrelationFilter, LassoSelector, lasso_logistic_pipeline
+from hepatica.model.selection import CorrelationFilter, LassoSelector, MrmrSelector, lasso_logistic_pipeline
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,9 @@ MODELS = {spec.name: spec for spec in (
     ModelSpec("ridge", _penalised(0.0, "lbfgs"), {"model__C": [0.001, 0.01, 0.1, 1.0]}),
     ModelSpec("elastic_net", _penalised(0.5, "saga"), {"model__C": [0.03, 0.1, 0.3, 1.0]}),
     ModelSpec("lasso_then_logistic", lambda seed: lasso_logistic_pipeline(seed=seed), {"select__C": [0.05, 0.1, 0.3]}),
+    ModelSpec("mrmr_logistic", lambda seed: Pipeline(_filters() + [
+        ("select", MrmrSelector(10)), ("model", LogisticRegression(max_iter=1000, random_state=seed))]),
+        {"select__k": [3, 10, 20]}),
     ModelSpec("random_forest", _with_lasso(lambda seed: RandomForestClassifier(200, random_state=seed)),
               {"select__C": [0.05, 0.1, 0.3], "model__min_samples_leaf": [1, 5]}),
     # An SVM's scores become probabilities by Platt scaling on internal folds of its training data.

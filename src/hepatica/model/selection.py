@@ -2,7 +2,8 @@
 
 ``CorrelationFilter`` (one feature per correlated cluster) is written here because scikit-learn has none;
 variance filtering is scikit-learn's ``VarianceThreshold``; ``LassoSelector`` wraps scikit-learn's L1 logistic
-regression and keeps one feature when the penalty removes all (``SelectFromModel`` would leave none).
+regression and keeps one feature when the penalty removes all (``SelectFromModel`` would leave none);
+``MrmrSelector`` is mRMR (FCQ), which scikit-learn lacks and whose PyPI packages are unmaintained.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator
-from sklearn.feature_selection import SelectorMixin, VarianceThreshold
+from sklearn.feature_selection import SelectorMixin, VarianceThreshold, f_classif
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -59,6 +60,36 @@ class LassoSelector(SelectorMixin, BaseEstimator):
         self.support_ = weights > 1e-10
         if not self.support_.any():
             self.support_[int(np.argmax(weights))] = True
+        return self
+
+    def _get_support_mask(self) -> np.ndarray:
+        check_is_fitted(self, "support_")
+        return self.support_
+
+
+class MrmrSelector(SelectorMixin, BaseEstimator):
+    """Minimum-redundancy maximum-relevance selection of ``k`` features, FCQ scheme (Ding and Peng 2005): features
+    are added one at a time by the F statistic of their relevance to the outcome divided by their mean absolute
+    Pearson correlation with the features already chosen (the first: the most relevant)."""
+
+    def __init__(self, k: int = 10) -> None:
+        self.k = k
+
+    def fit(self, X, y):
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        relevance = np.nan_to_num(f_classif(X, y)[0])
+        z = (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1.0) / np.sqrt(len(X))
+        chosen = [int(np.argmax(relevance))]
+        redundancy = np.abs(z.T @ z[:, chosen[0]])
+        while len(chosen) < min(self.k, X.shape[1]):
+            score = relevance / np.maximum(redundancy / len(chosen), 1e-12)
+            score[chosen] = -np.inf
+            best = int(np.argmax(score))
+            chosen.append(best)
+            redundancy += np.abs(z.T @ z[:, best])
+        self.support_ = np.zeros(X.shape[1], dtype=bool)
+        self.support_[chosen] = True
+        self.order_ = np.asarray(chosen)
         return self
 
     def _get_support_mask(self) -> np.ndarray:
