@@ -24,7 +24,7 @@ from hepatica.radiomics.study import study_radiomics
 from hepatica.report.dicom_sr import write_study_sr
 from hepatica.report.html import write_report
 from hepatica.report.identifiers import patient_identifiers
-from hepatica.report.images import render_close_view, render_overview, render_views, volume_centre
+from hepatica.report.images import render_lesion_views, render_overview, render_views, volume_centre
 from hepatica.report.viewer_volumes import write_viewer_volumes
 from hepatica.segment import segment
 from hepatica.segment.export import export_segmentation, model_infos
@@ -264,9 +264,8 @@ def render_key_images(study: Study, out_dir: Path, segmented=None) -> list[KeyIm
 
     The common point is the centre of the largest lesion (else of the liver); the liver and lesion outlines are
     drawn on every series (masks placed on each series by position)."""
-    by_phase = study.by_phase
-    shown = list(by_phase.values()) + [s for s in study.series if s.phase.phase is Phase.UNKNOWN]
-    reference = by_phase.get(Phase.PORTAL_VENOUS) or (shown[0] if shown else study.series[0])
+    shown = study.shown_series
+    reference = study.by_phase.get(Phase.PORTAL_VENOUS) or (shown[0] if shown else study.series[0])
     centre = volume_centre(reference.volume)
     overlays: list[tuple[str, Volume]] = []
     lesions = []
@@ -297,20 +296,17 @@ def render_key_images(study: Study, out_dir: Path, segmented=None) -> list[KeyIm
             keep(series, view, "phase", [n for n, _ in on_grid])
     if segmented is None or not segmentation.liver.array.any():
         return key_images
-    target, segmentation, outputs = segmented
     for plane in ("axial", "coronal"):
         view = render_overview(target.volume, segmentation.liver, outputs.lesion_labels, plane=plane)
         keep(target, view, "overview", ["liver", "lesions"])
-    labels = outputs.lesion_labels
-    for lesion in lesions[:MAX_LESION_VIEWS]:
-        this = labels.with_array((labels.array == lesion.label).astype(np.uint8))
-        others = labels.with_array(((labels.array > 0) & (labels.array != lesion.label)).astype(np.uint8))
-        fov = float(np.clip(2.5 * lesion.longest_3d_diameter_mm, 40.0, 200.0))
-        point = np.array([lesion.centroid_mm[0], lesion.centroid_mm[1], lesion.axial_slice_z_mm])
-        names = [("liver", segmentation.liver), ("other lesions", others), ("lesion", this)]
+    close = [(lesion.label, (lesion.centroid_mm[0], lesion.centroid_mm[1], lesion.axial_slice_z_mm),
+              float(np.clip(2.5 * lesion.longest_3d_diameter_mm, 40.0, 200.0)))
+             for lesion in lesions[:MAX_LESION_VIEWS]]
+    by_series = {series.id: render_lesion_views(series.volume, segmentation.liver, outputs.lesion_labels, close)
+                 for series in shown}
+    for n, (label, _, fov) in enumerate(close):
         for series in shown:
-            view = render_close_view(series.volume, point, fov, names)
-            keep(series, view, "lesion", ["liver", "lesions"], lesion_id=lesion.label, fov=fov)
+            keep(series, by_series[series.id][n], "lesion", ["liver", "lesions"], lesion_id=label, fov=fov)
     return key_images
 
 

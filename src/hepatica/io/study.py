@@ -53,6 +53,12 @@ class Study:
         return dict(sorted(chosen.items(), key=lambda kv: list(Phase).index(kv[0])))
 
     @property
+    def shown_series(self) -> list[StudySeries]:
+        """What the report and the viewer show: the series of each known phase in phase order, then every series
+        of unknown phase."""
+        return list(self.by_phase.values()) + [s for s in self.series if s.phase.phase is Phase.UNKNOWN]
+
+    @property
     def study_uid(self) -> str | None:
         uids = {s.volume.metadata.get("study_uid") for s in self.series} - {None}
         return next(iter(uids)) if len(uids) == 1 else None

@@ -83,19 +83,44 @@ def render_close_view(volume: Volume, centre_lps, field_of_view_mm: float, overl
     coronal, ``size_px`` wide, with the outlines of ``overlays`` (name, mask; any grid, placed by position)."""
     centre = np.asarray(centre_lps, dtype=float)
     grid = _plane_grid(centre, field_of_view_mm, size_px, plane)
+    outlines = [(OVERLAY_COLOURS.get(name, (255, 255, 0)), _labels_on(mask.to_sitk(), grid)) for name, mask in overlays]
+    return _close_view(volume, volume.to_sitk(), centre, grid, outlines, plane)
+
+
+def render_lesion_views(volume: Volume, liver: Volume, labels: Volume, lesions: list[tuple[int, tuple, float]],
+                        size_px: int = 224, plane: str = "axial") -> list[RenderedImage]:
+    """Close views of several lesions on one series, each (label, LPS centre in mm, field of view in mm) with
+    that lesion outlined as "lesion", the other labels as "other lesions" and the liver; the image and the masks
+    are converted once for all of them."""
+    image, liver_image, label_image = volume.to_sitk(), liver.to_sitk(), labels.to_sitk()
+    views = []
+    for label, centre_lps, field_of_view_mm in lesions:
+        centre = np.asarray(centre_lps, dtype=float)
+        grid = _plane_grid(centre, field_of_view_mm, size_px, plane)
+        around = _labels_on(label_image, grid)
+        outlines = [(OVERLAY_COLOURS["liver"], _labels_on(liver_image, grid)),
+                    (OVERLAY_COLOURS["other lesions"], (around > 0) & (around != label)),
+                    (OVERLAY_COLOURS["lesion"], around == label)]
+        views.append(_close_view(volume, image, centre, grid, outlines, plane))
+    return views
+
+
+def _labels_on(mask: sitk.Image, grid: sitk.Image) -> np.ndarray:
+    """A mask or label image sampled (nearest) on a one-plane ``grid``: 2-D labels."""
+    return sitk.GetArrayFromImage(sitk.Resample(mask, grid, sitk.Transform(), sitk.sitkNearestNeighbor, 0,
+                                                sitk.sitkUInt16))[0]
+
+
+def _close_view(volume: Volume, image: sitk.Image, centre: np.ndarray, grid: sitk.Image, outlines, plane: str
+                ) -> RenderedImage:
+    """``image`` (``volume`` as SimpleITK) windowed on the one-plane ``grid`` with ``outlines`` (colour, 2-D
+    labels on the grid); the slice index is the series' own (stored order), as the lesion table counts slices."""
     window = display_window(volume)
-    image = sitk.Resample(volume.to_sitk(), grid, sitk.Transform(), sitk.sitkLinear, window[0] - window[1],
-                          sitk.sitkFloat32)
-    outlines = []
-    for name, mask in overlays:
-        resampled = sitk.Resample(mask.to_sitk(), grid, sitk.Transform(), sitk.sitkNearestNeighbor, 0,
-                                  sitk.sitkUInt16)
-        outlines.append((OVERLAY_COLOURS.get(name, (255, 255, 0)), sitk.GetArrayFromImage(resampled)[0]))
+    pixels = sitk.Resample(image, grid, sitk.Transform(), sitk.sitkLinear, window[0] - window[1], sitk.sitkFloat32)
     letters = ("R", "L", "A", "P") if plane == "axial" else ("R", "L", "S", "I")
-    png = _to_png(sitk.GetArrayFromImage(image)[0], window, aspect=1.0, labels=letters, max_size=size_px,
+    png = _to_png(sitk.GetArrayFromImage(pixels)[0], window, aspect=1.0, labels=letters, max_size=grid.GetWidth(),
                   outlines=outlines)
-    # The series' own slice (stored order) nearest the centre, as the lesion table counts slices.
-    index = volume.to_sitk().TransformPhysicalPointToContinuousIndex(tuple(float(c) for c in centre))
+    index = image.TransformPhysicalPointToContinuousIndex(tuple(float(c) for c in centre))
     slice_index = int(np.clip(round(index[2]), 0, volume.size[2] - 1))
     return RenderedImage(plane, slice_index, float(centre[2 if plane == "axial" else 1]), window, png)
 

@@ -29,9 +29,8 @@ def write_viewer_volumes(study: Study, reference: Volume, out_dir: Path,
     that grid) as they are; entries in phase order, files relative to ``out_dir``."""
     aligned = dict(aligned or {})
     written = []
-    shown = [(p, s) for p, s in study.by_phase.items() if p is not Phase.UNKNOWN]
-    shown += [(Phase.UNKNOWN, s) for s in study.series if s.phase.phase is Phase.UNKNOWN]
-    for phase, series in shown:
+    for series in study.shown_series:
+        phase = series.phase.phase
         name = phase.value if phase is not Phase.UNKNOWN else f"{series.id}_unknown_phase"
         is_aligned = phase in aligned and aligned[phase].same_grid(reference)
         if is_aligned:
