@@ -27,7 +27,7 @@ class ModelSpec:
 
 
 def _filters() -> list:
-    return [("variance", VarianceThreshold(1e-12)), ("correlation", CorrelationFilter(0.9)),
+    return [("variance", VarianceThreshold(1e-12)), ("correlation", CorrelationFilter(0.9, prefer_relevant=True)),
             ("scale", StandardScaler())]
 
 

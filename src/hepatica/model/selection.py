@@ -20,20 +20,27 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 class CorrelationFilter(SelectorMixin, BaseEstimator):
     """Keep one feature of each group whose absolute Spearman correlation exceeds ``threshold``: features are
-    taken in table order, and one correlated above the threshold with a feature already kept is dropped."""
+    taken in order, and one correlated above the threshold with a feature already kept is dropped. The order is
+    the table's, or with ``prefer_relevant`` (and an outcome given to ``fit``) that of decreasing univariate
+    relevance (`univariate_relevance`; a survival outcome is a structured array of event and time, as
+    scikit-survival's), so each cluster is represented by its member most related to the outcome."""
 
-    def __init__(self, threshold: float = 0.9) -> None:
+    def __init__(self, threshold: float = 0.9, prefer_relevant: bool = False) -> None:
         self.threshold = threshold
+        self.prefer_relevant = prefer_relevant
 
     def fit(self, X, y=None):
         X = validate_data(self, X, dtype=np.float64)
+        order = np.arange(X.shape[1])
+        if self.prefer_relevant and y is not None:
+            order = np.argsort(-np.nan_to_num(univariate_relevance(X, y)), kind="stable")
         ranks = np.apply_along_axis(rankdata, 0, X)
         ranks -= ranks.mean(0)
         norms = np.linalg.norm(ranks, axis=0)
         norms[norms == 0] = 1.0
         ranks /= norms
         kept: list[int] = []
-        for j in range(X.shape[1]):
+        for j in order:
             if not kept or np.max(np.abs(ranks[:, kept].T @ ranks[:, j])) <= self.threshold:
                 kept.append(int(j))
         self.support_ = np.zeros(X.shape[1], dtype=bool)
@@ -43,6 +50,22 @@ class CorrelationFilter(SelectorMixin, BaseEstimator):
     def _get_support_mask(self) -> np.ndarray:
         check_is_fitted(self, "support_")
         return self.support_
+
+
+def univariate_relevance(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per column: the ANOVA F statistic against class labels, or against a survival outcome the absolute score
+    statistic of a univariate Cox model at zero (Breslow ties; the log-rank test of that feature)."""
+    if y.dtype.names is None:
+        return f_classif(X, y)[0]
+    event, time = (np.asarray(y[name]) for name in y.dtype.names)
+    order = np.argsort(time, kind="stable")
+    x, event = X[order], event[order].astype(bool)
+    at_risk = np.arange(len(x), 0, -1)[:, None]  # patients still at risk at each (sorted) time
+    mean = np.cumsum(x[::-1], 0)[::-1] / at_risk
+    second = np.cumsum(x[::-1] ** 2, 0)[::-1] / at_risk
+    score = (x[event] - mean[event]).sum(0)
+    information = (second[event] - mean[event] ** 2).sum(0)
+    return np.abs(score) / np.sqrt(np.maximum(information, 1e-300))
 
 
 class LassoSelector(SelectorMixin, BaseEstimator):
@@ -98,12 +121,12 @@ class MrmrSelector(SelectorMixin, BaseEstimator):
 
 
 def lasso_logistic_pipeline(correlation_threshold: float = 0.9, C: float = 0.1, seed: int = 0) -> Pipeline:
-    """Variance filter -> correlation filter -> standardise -> LASSO selection -> logistic regression (ridge),
+    """Variance filter -> correlation filter (each cluster kept by its most relevant member) -> standardise -> LASSO selection -> logistic regression (ridge),
     every step fitted on the data the pipeline is fitted on. ``C`` is the LASSO's inverse penalty (tuned by
     nested cross-validation as ``select__C``)."""
     return Pipeline([
         ("variance", VarianceThreshold(1e-12)),
-        ("correlation", CorrelationFilter(correlation_threshold)),
+        ("correlation", CorrelationFilter(correlation_threshold, prefer_relevant=True)),
         ("scale", StandardScaler()),
         ("select", LassoSelector(C=C, seed=seed)),
         ("model", LogisticRegression(C=1.0, max_iter=1000, random_state=seed)),

@@ -83,18 +83,27 @@ def nested_cross_validation(X: np.ndarray, y: np.ndarray, pipeline: Pipeline, gr
     """Out-of-fold probabilities of ``pipeline`` with its hyper-parameters ``grid`` tuned (AUC) by an inner
     stratified cross-validation within each outer training fold; selection steps in the pipeline are refitted
     there, so no outer test patient ever influences what predicts it."""
-    X, y = np.asarray(X, dtype=float), np.asarray(y).astype(int)
+    X, y = as_table(X), np.asarray(y).astype(int)
     outer = StratifiedKFold(outer_folds, shuffle=True, random_state=seed)
     probabilities = np.empty(len(y))
     chosen = []
     for train, test in outer.split(X, y):
         search = GridSearchCV(clone(pipeline), grid, scoring="roc_auc",
                               cv=StratifiedKFold(inner_folds, shuffle=True, random_state=seed + 1))
-        search.fit(X[train], y[train])
-        probabilities[test] = search.predict_proba(X[test])[:, 1]
+        search.fit(table_rows(X, train), y[train])
+        probabilities[test] = search.predict_proba(table_rows(X, test))[:, 1]
         chosen.append(dict(search.best_params_))
     return CrossValidated(probabilities, delong_interval(y, probabilities, alpha),
                           bootstrap_interval(y, probabilities, alpha, seed=seed), chosen)
+
+
+def as_table(X):
+    """A DataFrame as it is (pipelines pick columns by name), anything else as a float array."""
+    return X if hasattr(X, "iloc") else np.asarray(X, dtype=float)
+
+
+def table_rows(X, index: np.ndarray):
+    return X.iloc[index] if hasattr(X, "iloc") else X[index]
 
 
 def naive_cross_validation(X: np.ndarray, y: np.ndarray, select: Callable[[np.ndarray, np.ndarray], np.ndarray],
