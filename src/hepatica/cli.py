@@ -234,6 +234,69 @@ def schema(out_file: Path | None, of_lirads: bool) -> None:
         click.echo(text, nl=False)
 
 
+@main.group()
+def model() -> None:
+    """Radiomics models on feature tables: train with nested cross-validation, evaluate on another table."""
+
+
+@model.command("train")
+@click.argument("features_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--outcome", required=True, help="Outcome column (binary; the event indicator with --time).")
+@click.option("--clinical", "clinical_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Clinical table (CSV/Parquet, one row per case): combined with a rad-score in a nomogram.")
+@click.option("--time", "time_column", help="Time-to-event column (months): fits a survival model.")
+@click.option("--model", "model_name", help="Binary: radscore_nomogram (with --clinical), lasso_then_logistic "
+              "(default without), lasso, ridge, elastic_net, mrmr_logistic, random_forest, svm, gradient_boosting; "
+              "survival: cox_lasso (default), random_survival_forest.")
+@click.option("--ignore", multiple=True, metavar="COLUMN",
+              help="A clinical column that is not a predictor (another outcome, a date); repeat for several.")
+@click.option("--id", "id_column", default="case", show_default=True, help="Column that names the case in both tables.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for model/, report.html, metrics.json, predictions.csv, plots/.")
+def model_train(features_file: Path, outcome: str, clinical_file: Path | None, time_column: str | None,
+                model_name: str | None, ignore: tuple[str, ...], id_column: str, seed: int, out_dir: Path) -> None:
+    """Fit a model on FEATURES_FILE (e.g. `hepatica radiomics --batch` output), validate it by nested
+    cross-validation, save it and write a TRIPOD-style report."""
+    from hepatica.model.train import train
+
+    with _errors_as_messages():
+        metrics = train(features_file, outcome, out_dir, clinical_file, time_column, model_name, id_column, seed,
+                        list(ignore))
+    _print_model_summary(metrics, out_dir)
+
+
+@model.command("evaluate")
+@click.argument("model_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("features_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--clinical", "clinical_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Clinical table of these cases (needed when the model uses clinical variables).")
+@click.option("--id", "id_column", default="case", show_default=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for report.html, metrics.json, predictions.csv, plots/.")
+def model_evaluate(model_dir: Path, features_file: Path, clinical_file: Path | None, id_column: str,
+                   out_dir: Path) -> None:
+    """Validate the model saved in MODEL_DIR (the `model/` folder `hepatica model train` wrote) on the cases of
+    FEATURES_FILE, e.g. an external cohort. The outcome columns must be in the tables."""
+    from hepatica.model.train import evaluate
+
+    with _errors_as_messages():
+        metrics = evaluate(model_dir, features_file, out_dir, clinical_file, id_column)
+    _print_model_summary(metrics, out_dir)
+
+
+def _print_model_summary(metrics: dict, out_dir: Path) -> None:
+    where = "on this table" if metrics.get("external") else "nested cross-validation"
+    if metrics["kind"] == "survival":
+        c, low, high = metrics["c_index"]
+        console.print(f"{metrics['model']}: C-index {c:.3f} ({low:.3f}-{high:.3f}), {where}")
+    else:
+        auc, low, high = metrics["auc"]["delong"]
+        console.print(f"{metrics['model']}: AUC {auc:.3f} ({low:.3f}-{high:.3f}), {where}; calibration slope "
+                      f"{metrics['calibration']['slope']:.2f}")
+    console.print(f"report: {escape(str(out_dir / 'report.html'))}")
+
+
 # ------------------------------------------------------------------------------------------------ helpers
 def _parse_inputs(inputs: tuple[str, ...]):
     """Paths, or PHASE=PATH pairs (all or none)."""

@@ -6,8 +6,13 @@ from sklearn.metrics import roc_auc_score
 
 from hepatica.model.clinical import clinical_columns, combined_pipeline
 from hepatica.model.cohort import recovered_signals, true_features
-from hepatica.model.survival import (SURVIVAL_MODELS, c_index, cox_selected_features, nested_survival_cross_validation,
-                                     survival_outcome)
+from hepatica.model.survival import (
+    SURVIVAL_MODELS,
+    c_index,
+    cox_selected_features,
+    nested_survival_cross_validation,
+    survival_outcome,
+)
 from hepatica.model.validation import nested_cross_validation
 
 SIGNALS = ["heterogeneity", "enhancement", "infiltration"]

@@ -9,8 +9,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from hepatica.model.selection import lasso_logistic_pipeline
-from hepatica.model.validation import (bootstrap_interval, delong_interval, naive_cross_validation,
-                                       nested_cross_validation)
+from hepatica.model.validation import (
+    bootstrap_interval,
+    delong_interval,
+    naive_cross_validation,
+    nested_cross_validation,
+)
 
 
 def _delong_by_definition(y, scores):

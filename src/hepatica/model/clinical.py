@@ -108,9 +108,9 @@ def combined_pipeline(radiomics: list[str], numeric: list[str], categorical: lis
                                           ("scale", StandardScaler())]), numeric))
     if categorical:
         branches.append(("cat", Pipeline([("impute", SimpleImputer(strategy="most_frequent")),
-                                          ("onehot", OneHotEncoder(drop="first", handle_unknown="ignore"))]),
+                                          ("onehot", OneHotEncoder(drop="first", handle_unknown="ignore", sparse_output=False))]),
                          categorical))
-    return Pipeline([("features", ColumnTransformer(branches)),
+    return Pipeline([("features", ColumnTransformer(branches, sparse_threshold=0.0)),
                      ("model", LogisticRegression(C=10.0, max_iter=2000, random_state=seed))])
 
 
@@ -153,7 +153,8 @@ def nomogram(pipeline: Pipeline, X: pd.DataFrame, ticks: int = 6) -> Nomogram:
             for column in columns:
                 if branch == "num":
                     low, high = np.nanquantile(X[column].astype(float), [0.01, 0.99])
-                    values = list(np.round(np.linspace(low, high, ticks), 3))
+                    logged = transformer.named_steps["log"].logged_[columns.index(column)]
+                    values = [float(f"{v:.3g}") for v in (np.geomspace if logged else np.linspace)(low, high, ticks)]
                 else:
                     values = sorted(X[column].dropna().unique().tolist())
                 frame = pd.DataFrame([reference] * len(values))[columns]

@@ -168,16 +168,25 @@ class RiskGroupCurves:
     log_rank_p: float
 
 
-def risk_group_curves(y: np.ndarray, risk: np.ndarray, groups: int = 2) -> RiskGroupCurves:
-    """Patients split at the risk score's quantiles (median for two groups, tertiles for three), one Kaplan-Meier
-    curve per group, and the log-rank test."""
+def risk_group_curves(y: np.ndarray, risk: np.ndarray, groups: int = 2, cutoffs=None) -> RiskGroupCurves:
+    """Patients split at the risk score's quantiles (median for two groups, tertiles for three) or at fixed
+    ``cutoffs`` (e.g. the training cohort's median, for a validation cohort), one Kaplan-Meier curve per group,
+    and the log-rank test."""
     risk = np.asarray(risk, dtype=float)
-    edges = np.quantile(risk, np.linspace(0, 1, groups + 1)[1:-1])
+    edges = np.quantile(risk, np.linspace(0, 1, groups + 1)[1:-1]) if cutoffs is None else np.sort(cutoffs)
+    groups = len(edges) + 1
     group = np.digitize(risk, edges)
     names = ["low risk", "high risk"] if groups == 2 else [f"risk group {g + 1} of {groups}" for g in range(groups)]
     event, time = _event_time(y)
     times, survival, counts = [], [], []
+    if len(np.unique(group)) < 2:
+        raise HepaticaInputError("every patient falls in one risk group; Kaplan-Meier curves by risk need two")
     for g in range(groups):
+        if not (group == g).any():
+            times.append(np.zeros(0))
+            survival.append(np.zeros(0))
+            counts.append(0)
+            continue
         t, s = kaplan_meier_estimator(event[group == g], time[group == g])
         times.append(t)
         survival.append(s)
