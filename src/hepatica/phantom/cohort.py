@@ -104,8 +104,8 @@ def simulate_cohort(n_patients: int = 200, seed: int = 0, effects: CohortEffects
     stage_score = 0.04 * (diameters - 25) + 0.5 * hidden[:, 0] + rng.standard_normal(n_patients)
     bclc = np.digitize(stage_score, [-1.2, 0.3, 1.3])
     age = np.clip(rng.normal(64, 9, n_patients), 30, 90)
-    z_afp = (log_afp - log_afp.mean()) / log_afp.std()
-    z_bil = (log_bilirubin - log_bilirubin.mean()) / log_bilirubin.std()
+    z_afp = (log_afp - log_afp.mean()) / (log_afp.std() or 1.0)
+    z_bil = (log_bilirubin - log_bilirubin.mean()) / (log_bilirubin.std() or 1.0)
     covariates = {name: hidden[:, i] for i, name in enumerate(HIDDEN)} | {
         "log_afp": z_afp, "log_bilirubin": z_bil, "bclc": bclc.astype(float)}
     lp = effects.binary_intercept + sum(b * covariates[k] for k, b in effects.binary.items())
