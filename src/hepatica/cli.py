@@ -250,19 +250,25 @@ def model() -> None:
               "survival: cox_lasso (default), random_survival_forest.")
 @click.option("--ignore", multiple=True, metavar="COLUMN",
               help="A clinical column that is not a predictor (another outcome, a date); repeat for several.")
+@click.option("--reliability", "reliability_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="ICC table from `hepatica model reliability`: leave out features below --min-icc first.")
+@click.option("--min-icc", default=0.75, show_default=True, type=click.FloatRange(-1, 1))
 @click.option("--id", "id_column", default="case", show_default=True, help="Column that names the case in both tables.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for model/, report.html, metrics.json, predictions.csv, plots/.")
 def model_train(features_file: Path, outcome: str, clinical_file: Path | None, time_column: str | None,
-                model_name: str | None, ignore: tuple[str, ...], id_column: str, seed: int, out_dir: Path) -> None:
+                model_name: str | None, ignore: tuple[str, ...], reliability_file: Path | None, min_icc: float,
+                id_column: str, seed: int, out_dir: Path) -> None:
     """Fit a model on FEATURES_FILE (e.g. `hepatica radiomics --batch` output), validate it by nested
     cross-validation, save it and write a TRIPOD-style report."""
+    from hepatica.model.reliability import read_reliability
     from hepatica.model.train import train
 
     with _errors_as_messages():
+        reliability = read_reliability(reliability_file) if reliability_file else None
         metrics = train(features_file, outcome, out_dir, clinical_file, time_column, model_name, id_column, seed,
-                        list(ignore))
+                        list(ignore), reliability, min_icc)
     _print_model_summary(metrics, out_dir)
 
 
@@ -283,6 +289,44 @@ def model_evaluate(model_dir: Path, features_file: Path, clinical_file: Path | N
     with _errors_as_messages():
         metrics = evaluate(model_dir, features_file, out_dir, clinical_file, id_column)
     _print_model_summary(metrics, out_dir)
+
+
+@model.command("reliability")
+@click.option("--batch", "manifest", type=click.Path(dir_okay=False, path_type=Path),
+              help="Manifest of images and masks (as for `hepatica radiomics --batch`): ICC(1,1) over perturbed copies.")
+@click.option("--params", "params_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Radiomics parameter file (the one the modelled features were extracted with).")
+@click.option("--copies", default=8, show_default=True, type=click.IntRange(2, 100),
+              help="Perturbed copies per case (noise, rotation, translation, volume, contour).")
+@click.option("--retest", nargs=2, type=click.Path(dir_okay=False, path_type=Path), metavar="TEST RETEST",
+              help="Two feature tables of the same patients scanned twice: test-retest ICC(2,1).")
+@click.option("--id", "id_column", default="case", show_default=True)
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV: feature, icc, icc_low, kind, cases, repetitions.")
+def model_reliability(manifest: Path | None, params_file: Path | None, copies: int, retest, id_column: str,
+                      out_file: Path) -> None:
+    """Per-feature reliability (ICC), to leave unstable features out before modelling (`model train
+    --reliability`)."""
+    from hepatica.model.reliability import perturbation_icc, retest_icc, write_reliability
+    from hepatica.model.tables import read_table, wide_features
+
+    with _errors_as_messages():
+        if (manifest is None) == (retest is None):
+            raise HepaticaInputError("give either --batch MANIFEST (perturbations) or --retest TEST RETEST")
+        if manifest is not None:
+            from hepatica.radiomics.batch import read_manifest
+            from hepatica.radiomics.settings import ExtractionSettings, load_settings
+
+            settings = load_settings(params_file)[0] if params_file else ExtractionSettings()
+            cases = read_manifest(manifest)
+            table = perturbation_icc(cases, settings, copies)
+            write_reliability(table, out_file, "ICC(1,1) perturbation", len(cases), copies)
+        else:
+            first, second = (wide_features(read_table(p, id_column), id_column) for p in retest)
+            table = retest_icc(first, second)
+            write_reliability(table, out_file, "ICC(2,1) test-retest", len(first.index.intersection(second.index)), 2)
+    reliable = int((table["icc"] >= 0.75).sum())
+    console.print(f"{reliable} of {len(table)} features have ICC >= 0.75; {escape(str(out_file))}")
 
 
 def _print_model_summary(metrics: dict, out_dir: Path) -> None:

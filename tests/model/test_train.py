@@ -94,3 +94,31 @@ def test_bad_tables_get_clear_errors(tables, tmp_path):
     pd.read_csv(tables / "ext_features.csv").iloc[:, :20].to_csv(missing, index=False)
     result = runner.invoke(main, ["model", "evaluate", str(tmp_path / "nomodel"), str(missing), "--out", str(tmp_path / "y")])
     assert result.exit_code != 0 and "no saved model here" in result.output
+
+
+def test_reliability_from_perturbed_images_filters_the_features_a_model_trains_on(tables, tmp_path):
+    import SimpleITK as sitk
+
+    cohort = simulate_cohort(6, seed=11)
+    rows = ["case,image,mask"]
+    for patient in cohort.patients:
+        for kind, array in (("image", patient.image), ("mask", patient.mask.astype(np.uint8))):
+            volume = sitk.GetImageFromArray(array)
+            volume.SetSpacing(cohort.spacing_mm[::-1])
+            sitk.WriteImage(volume, str(tmp_path / f"{patient.case}_{kind}.nii.gz"))
+        rows.append(f"{patient.case},{patient.case}_image.nii.gz,{patient.case}_mask.nii.gz")
+    (tmp_path / "cases.csv").write_text("\n".join(rows) + "\n")
+    result = _run(["model", "reliability", "--batch", tmp_path / "cases.csv", "--copies", "3",
+                   "--out", tmp_path / "icc.csv"])
+    assert "features have ICC >= 0.75" in result.output
+    icc = pd.read_csv(tmp_path / "icc.csv", index_col="feature")
+    assert icc.loc["original__stat_mean", "icc"] > 0.9 and (icc["kind"] == "ICC(1,1) perturbation").all()
+
+    out = tmp_path / "filtered"
+    _run(["model", "train", tables / "dev_features.csv", "--outcome", "recurrence", "--time", "rfs_months",
+          "--clinical", tables / "dev_clinical.csv", "--ignore", "mvi", "--reliability", tmp_path / "icc.csv",
+          "--out", out])
+    metrics = json.loads((out / "metrics.json").read_text())
+    reliable = set(icc.index[icc["icc"] >= 0.75])
+    assert metrics["sources"]["reliability"]["features_left_out"] == 742 - metrics["participants"]["candidate_radiomics_features"]
+    assert set(load_model(out / "model")[1].features) - {"afp_ng_ml", "bilirubin_umol_l", "bclc", "age_years"} <= reliable

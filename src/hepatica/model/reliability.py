@@ -13,6 +13,12 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from hepatica.errors import HepaticaInputError
+from hepatica.io.atomic import write_text_atomic
+from hepatica.radiomics.batch import Case, read_case
+from hepatica.radiomics.perturbation import perturbed_features
+from hepatica.radiomics.settings import ExtractionSettings
+
 KINDS = ("ICC(1,1)", "ICC(2,1)", "ICC(3,1)")
 
 
@@ -99,3 +105,34 @@ class ReliableFeatures(SelectorMixin, BaseEstimator):
     def _get_support_mask(self) -> np.ndarray:
         check_is_fitted(self, "support_")
         return self.support_
+
+
+def perturbation_icc(cases: list[Case], settings: ExtractionSettings, copies: int = 8, seed: int = 0) -> pd.DataFrame:
+    """ICC(1,1) per feature (``<image type>__<tag>``, as `hepatica model train` names them) over ``copies``
+    perturbed versions of each case's ROI."""
+    if len(cases) < 5 or copies < 2:
+        raise HepaticaInputError(f"perturbation ICC needs at least 5 cases and 2 copies (got {len(cases)} and {copies})")
+    per_case = {}
+    for number, case in enumerate(cases):
+        image, roi, spacing = read_case(case)
+        per_case[case.case] = perturbed_features(image, roi, spacing, settings, copies, seed + number)
+    names = list(per_case)
+    tables = [pd.DataFrame([per_case[name][copy] for name in names], index=names) for copy in range(copies)]
+    return feature_icc(tables)
+
+
+def write_reliability(table: pd.DataFrame, path, kind: str, cases: int, repetitions: int) -> None:
+    """The ICC table as CSV (feature, icc, icc_low, kind, cases, repetitions), written atomically."""
+    out = table.rename_axis("feature").assign(kind=kind, cases=cases, repetitions=repetitions)
+    write_text_atomic(path, out.to_csv())
+
+
+def read_reliability(path) -> pd.Series:
+    """The ``icc`` column of a table written by :func:`write_reliability`, by feature."""
+    try:
+        table = pd.read_csv(path, index_col="feature")
+    except (OSError, ValueError) as error:
+        raise HepaticaInputError(f"{path}: not a reliability table from `hepatica model reliability` ({error})") from error
+    if "icc" not in table.columns:
+        raise HepaticaInputError(f"{path}: has no icc column; make it with `hepatica model reliability`")
+    return table["icc"]

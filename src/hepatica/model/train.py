@@ -48,10 +48,14 @@ SURVIVAL_CHOICES = tuple(SURVIVAL_MODELS)
 
 def train(features_path: Path, outcome: str, out: Path, clinical_path: Path | None = None,
           time_column: str | None = None, model_name: str | None = None, id_column: str = "case",
-          seed: int = 0, ignore: list[str] = ()) -> dict:
+          seed: int = 0, ignore: list[str] = (), reliability: pd.Series | None = None,
+          min_icc: float = 0.75) -> dict:
     """Fit, validate, save and report a model; the metrics (also in ``out/metrics.json``). Clinical columns
-    named in ``ignore`` (other outcomes, dates) are not predictors."""
+    named in ``ignore`` (other outcomes, dates) are not predictors. With ``reliability`` (ICC by feature, from
+    `hepatica model reliability`), features whose ICC is below ``min_icc`` or unknown are left out first: the
+    filter does not look at the outcome, so it may precede the cross-validation."""
     out = Path(out)
+    sources = {"features": str(features_path), "clinical": str(clinical_path) if clinical_path else None}
     columns = [outcome] + ([time_column] if time_column else [])
     clinical = None
     if clinical_path is not None:
@@ -61,7 +65,17 @@ def train(features_path: Path, outcome: str, out: Path, clinical_path: Path | No
             raise HepaticaInputError(f"--ignore column(s) {unknown} are not in the clinical table")
         clinical = [c for c in header if c != id_column and c not in columns and c not in set(ignore)]
     table = model_table(features_path, columns, clinical_path, id_column, clinical)
-    sources = {"features": str(features_path), "clinical": str(clinical_path) if clinical_path else None}
+    unreliable: list[str] = []
+    if reliability is not None:
+        icc = reliability.reindex(table.radiomics)
+        unreliable = [c for c, v in icc.items() if not v >= min_icc]
+        if len(unreliable) == len(table.radiomics):
+            raise HepaticaInputError(f"no feature has ICC >= {min_icc} in the reliability table; are the feature "
+                                     "names the same (<image type>__<tag>)?")
+        table = ModelTable(table.data.drop(columns=unreliable), [c for c in table.radiomics if c not in set(unreliable)],
+                           table.clinical, table.dropped)
+    sources["reliability"] = {"min_icc": min_icc, "features_left_out": len(unreliable)} if reliability is not None \
+        else None
     if time_column:
         return _train_survival(table, outcome, time_column, model_name or "cox_lasso", out, seed, sources)
     return _train_binary(table, outcome, model_name or (NOMOGRAM if table.clinical else "lasso_then_logistic"),

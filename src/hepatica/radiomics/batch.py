@@ -46,9 +46,8 @@ def read_volume(path: Path):
     return read_image(path)
 
 
-def extract_case(case: Case, settings: ExtractionSettings, threads: int | None = None) -> list[dict]:
-    """Feature rows of one case, one per image type (the original image, then each filter); ``threads`` as for
-    `extract_all`."""
+def read_case(case: Case):
+    """(image array, ROI mask, spacing in mm as (z, y, x)) of one case, the mask checked against the image."""
     image = read_volume(case.image)
     mask = read_volume(case.mask) if Path(case.mask).is_dir() else read_mask(case.mask)
     require_same_grid(image, mask, what=f"mask {Path(case.mask).name}")
@@ -56,8 +55,15 @@ def extract_case(case: Case, settings: ExtractionSettings, threads: int | None =
     if not roi.any():
         raise RadiomicsInputError(
             f"{case.mask}: no voxel has label {case.label}" if case.label is not None else f"{case.mask}: empty mask")
+    return image.array, roi, tuple(image.spacing[::-1])
+
+
+def extract_case(case: Case, settings: ExtractionSettings, threads: int | None = None) -> list[dict]:
+    """Feature rows of one case, one per image type (the original image, then each filter); ``threads`` as for
+    `extract_all`."""
+    image, roi, spacing = read_case(case)
     rows = []
-    for image_type, features in extract_all(image.array, roi, image.spacing[::-1], settings, threads=threads).items():
+    for image_type, features in extract_all(image, roi, spacing, settings, threads=threads).items():
         row = {"case": case.case, "image": str(case.image), "mask": str(case.mask),
                "label": case.label if case.label is not None else "", "image_type": image_type}
         row.update({k: float(v) for k, v in features.items()})
