@@ -206,16 +206,53 @@ def lirads(features_file: Path, out_file: Path | None) -> None:
 @click.option("--max-upload-mb", default=2048.0, show_default=True, type=click.FloatRange(min=1),
               help="Largest upload accepted (MiB).")
 @click.option("--no-radiomics", is_flag=True, help="Analyse uploads without radiomics (faster).")
-def serve(data_dir: Path, host: str, port: int, max_upload_mb: float, no_radiomics: bool) -> None:
+@click.option("--database", "database_url", metavar="URL",
+              help="Job database (SQLAlchemy URL, e.g. postgresql+psycopg://user@host/hepatica); default SQLite "
+                   "DATA/hepatica.db.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(0, 64),
+              help="Analyses run in this process at once (0: leave them to `hepatica worker` processes).")
+def serve(data_dir: Path, host: str, port: int, max_upload_mb: float, no_radiomics: bool, database_url: str | None,
+          workers: int) -> None:
     """Serve the studies in DATA: a study list, a viewer per study (phases, windows, overlays, lesions) and
     uploads of new studies (a zip of DICOM or NIfTI files) that are analysed in the background."""
     import uvicorn
 
     from hepatica.serve import create_app
 
-    app = create_app(data_dir, max_upload_mb=max_upload_mb, analysis_options={"radiomics": not no_radiomics})
+    app = create_app(data_dir, max_upload_mb=max_upload_mb, analysis_options={"radiomics": not no_radiomics},
+                     database_url=database_url, workers=workers)
     console.print(f"Serving {data_dir} on http://{host}:{port}/ (Ctrl-C stops)", highlight=False, soft_wrap=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@main.command()
+@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder of studies `hepatica serve --data` uses (shared with the server).")
+@click.option("--database", "database_url", metavar="URL", help="The server's job database; default DATA/hepatica.db.")
+@click.option("--lease-seconds", default=120.0, show_default=True, type=click.FloatRange(min=1),
+              help="How long a job stays this worker's without a heartbeat (then another worker takes it over).")
+@click.option("--once", is_flag=True, help="Run the jobs waiting now, then stop.")
+@click.option("--no-radiomics", is_flag=True, help="Analyse without radiomics (faster).")
+def worker(data_dir: Path, database_url: str | None, lease_seconds: float, once: bool, no_radiomics: bool) -> None:
+    """Run queued analyses of `hepatica serve` in this process; start as many as the machine allows."""
+    import threading
+
+    from hepatica.serve.database import default_url, open_database
+    from hepatica.serve.library import StudyLibrary
+    from hepatica.serve.queue import JobQueue
+    from hepatica.serve.worker import Worker
+
+    queue = JobQueue(open_database(database_url or default_url(data_dir)), lease_seconds)
+    runner = Worker(StudyLibrary(Path(data_dir)), queue, {"radiomics": not no_radiomics})
+    if once:
+        while runner.run_one():
+            pass
+        return
+    stop = threading.Event()
+    try:
+        runner.run_until(stop)
+    except KeyboardInterrupt:
+        stop.set()
 
 
 @main.command()

@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hepatica.serve import create_app
-from hepatica.serve.library import INPUT_FOLDER, STATUS_FILE
+from hepatica.serve.database import default_url, open_database
+from hepatica.serve.queue import JobQueue
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +81,7 @@ def test_hostile_uploads_are_refused_and_leave_nothing(served, small_analysis, t
     assert served.post("/api/studies", content=b"this is not a zip").status_code == 415
     assert served.post("/api/studies", content=b"").status_code == 400
     assert served.post("/api/studies?high_risk=maybe", content=traversal.getvalue()).status_code == 422
-    with TestClient(create_app(root, max_upload_mb=1, resume=False)) as small:
+    with TestClient(create_app(root, max_upload_mb=1, workers=0)) as small:
         big = small.post("/api/studies", content=b"\0" * (2**20 + 1))
         assert big.status_code == 413 and "larger than the limit" in big.json()["detail"]
     assert sorted(p.name for p in root.iterdir()) == before
@@ -105,7 +106,7 @@ def test_an_uploaded_study_is_analysed_with_progress(small_phantom_files, tmp_pa
         assert client.get(f"/studies/{study_id}/files/{result['segmentation']['files']['dicom_sr']}").status_code == 200
 
 
-def test_a_study_that_cannot_be_read_fails_with_the_reason_and_is_resumed_after_a_restart(tmp_path):
+def test_a_study_that_cannot_be_read_fails_with_the_reason_and_is_taken_over_after_a_restart(tmp_path):
     junk = io.BytesIO()
     with zipfile.ZipFile(junk, "w") as z:
         z.writestr("notes/readme.txt", "no images here")
@@ -114,10 +115,16 @@ def test_a_study_that_cannot_be_read_fails_with_the_reason_and_is_resumed_after_
         study_id = client.post("/api/studies", content=junk.getvalue()).json()["id"]
         status, _ = _wait(client, study_id, timeout_s=60)
     assert status["state"] == "failed" and "no DICOM" in status["error"].replace("No DICOM", "no DICOM")
-    # A server that stopped while the study was running: the next one queues it again.
-    (root / study_id / STATUS_FILE).write_text(json.dumps({"state": "running", "step": "Reading the study"}))
-    assert (root / study_id / INPUT_FOLDER).is_dir()
+    # A server stopped while its worker ran the job: the job's lease runs out and the next server's worker takes it.
+    with TestClient(create_app(root, workers=0)) as client:
+        second = client.post("/api/studies", content=junk.getvalue()).json()["id"]
+    queue = JobQueue(open_database(default_url(root)), lease_seconds=0.2)
+    dead = queue.claim("a worker that died")
+    assert dead.study_id == second
+    time.sleep(0.3)
     with TestClient(create_app(root)) as client:
-        status, _ = _wait(client, study_id, timeout_s=60)
+        status, _ = _wait(client, second, timeout_s=60)
     assert status["state"] == "failed" and status["finished_utc"]
+    (job,) = queue.jobs(second)
+    assert job.state == "failed" and job.attempts == 2 and "no DICOM" in job.error.replace("No DICOM", "no DICOM")
     shutil.rmtree(root)

@@ -77,7 +77,7 @@ def liver_pixels(pixels) -> np.ndarray:
 
 def test_the_viewer_shows_the_demo_study_switches_phase_and_jumps_to_a_lesion(page, demo_dir):
     page, errors = page
-    with serving(demo_dir.parent, resume=False) as server:
+    with serving(demo_dir.parent, workers=0) as server:
         _check_viewer(page, errors, server)
 
 

@@ -2,8 +2,9 @@
 
 Pages: ``/`` (studies, upload with progress) and ``/studies/{id}`` (the viewer: NiiVue with every phase, window
 presets, liver and lesion overlays, the lesion list with measurements and LI-RADS, the report linked). API under
-``/api`` (OpenAPI at ``/openapi.json``). Uploads are a zip archive sent as the request body; the analysis runs in
-the background and ``/api/studies/{id}`` reports its progress. The server binds to loopback unless told otherwise;
+``/api`` (OpenAPI at ``/openapi.json``). Uploads are a zip archive sent as the request body; the analysis is a job
+in the database (`hepatica.serve.queue`) run by worker threads of this server or by ``hepatica worker`` processes,
+and ``/api/studies/{id}`` reports its progress. The server binds to loopback unless told otherwise;
 it has no accounts yet (issue 8), so expose it only where everyone who can reach it may see the studies.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import secrets
 import shutil
 import tempfile
+import threading
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,9 +25,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from hepatica import __version__
 from hepatica.io.phase import Phase
-from hepatica.serve.jobs import AnalysisQueue
-from hepatica.serve.library import INPUT_FOLDER, StudyLibrary, UnknownStudyError, summary
+from hepatica.serve.database import default_url, open_database
+from hepatica.serve.library import INPUT_FOLDER, StudyLibrary, StudyStatus, UnknownStudyError, summary, utc_now
+from hepatica.serve.queue import JobQueue
 from hepatica.serve.uploads import UploadError, receive_upload, unpack_study
+from hepatica.serve.worker import Worker
 
 STATIC = Path(__file__).parent / "static"
 PHASE_LABELS = {p.value: p.label for p in Phase}
@@ -37,21 +41,26 @@ ZIP_BODY = {"requestBody": {"required": True, "description": "A zip archive of t
 
 
 def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_options: dict | None = None,
-               resume: bool = True) -> FastAPI:
-    """The application serving the studies in ``data_dir`` (created if needed). ``analysis_options`` are passed
-    to ``hepatica.pipeline.analyze`` for uploads (e.g. ``{"radiomics": False}``)."""
+               database_url: str | None = None, workers: int = 1) -> FastAPI:
+    """The application serving the studies in ``data_dir`` (created if needed). Jobs are kept in
+    ``database_url`` (default: SQLite ``hepatica.db`` in ``data_dir``) and run by ``workers`` threads of this
+    process (0: only by separate ``hepatica worker`` processes). ``analysis_options`` are passed to
+    ``hepatica.pipeline.analyze`` for uploads (e.g. ``{"radiomics": False}``)."""
     library = StudyLibrary(Path(data_dir))
     library.root.mkdir(parents=True, exist_ok=True)
-    queue = AnalysisQueue(library, analysis_options)
+    queue = JobQueue(open_database(database_url or default_url(library.root)))
+    stop = threading.Event()
     max_bytes = int(max_upload_mb * 2**20)
     pages = Environment(loader=PackageLoader("hepatica.serve", "templates"), autoescape=select_autoescape(["j2"]))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if resume:
-            queue.resume_interrupted()
+        threads = [threading.Thread(target=Worker(library, queue, analysis_options).run_until, args=(stop,),
+                                    daemon=True, name=f"hepatica-worker-{n}") for n in range(workers)]
+        for thread in threads:
+            thread.start()
         yield
-        queue.shutdown()
+        stop.set()  # a job still running is left to its lease: the next worker takes it over
 
     app = FastAPI(title="Hepatica", version=__version__, lifespan=lifespan,
                   description="Liver imaging analyses: study list, viewer data, files and uploads.")
@@ -122,14 +131,15 @@ def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_optio
             archive = Path(scratch) / "study.zip"
             try:
                 await receive_upload(request.stream(), archive, max_bytes)
-                root = unpack_study(archive, Path(scratch) / INPUT_FOLDER, max_unpacked_bytes=4 * max_bytes)
+                unpack_study(archive, Path(scratch) / INPUT_FOLDER, max_unpacked_bytes=4 * max_bytes)
             except UploadError as error:
                 raise HTTPException(error.status_code, str(error)) from error
             folder.mkdir()
-            shutil.move(str(Path(scratch) / INPUT_FOLDER), folder / INPUT_FOLDER)
-            root = folder / INPUT_FOLDER / root.relative_to(Path(scratch) / INPUT_FOLDER)
+            shutil.move(str(Path(scratch) / INPUT_FOLDER), folder / INPUT_FOLDER)  # the worker finds root again
         options = {} if high_risk is None else {"high_risk": high_risk}
-        queue.submit(study_id, root, options)
+        library.write_status(study_id, StudyStatus(state="queued", step="Waiting for the analyses before it",
+                                                   submitted_utc=utc_now(), options=options))
+        queue.submit(study_id, options)
         return JSONResponse({"id": study_id, "status_url": f"/api/studies/{study_id}",
                              "viewer_url": f"/studies/{study_id}"}, status_code=202)
 

@@ -1,0 +1,68 @@
+"""Jobs in a real database through SQLAlchemy: SQLite in the data folder by default (nothing to set up),
+PostgreSQL (``postgresql+psycopg://user@host/db``) for a shared deployment. The schema is created and upgraded by
+Alembic migrations (``hepatica/serve/migrations``), run when a database is opened."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import JSON, DateTime, Integer, String, Text, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Job(Base):
+    """One analysis of one study. A worker owns a running job while its lease lasts; ``lease_token`` changes at
+    every claim, so only the worker holding the current token can finish the job."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    study_id: Mapped[str] = mapped_column(String(100), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # queued, running, done, failed
+    options: Mapped[dict] = mapped_column(JSON, default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    lease_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lease_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    submitted: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def default_url(data_dir: Path) -> str:
+    """SQLite file ``hepatica.db`` in the data folder."""
+    return f"sqlite:///{Path(data_dir).resolve() / 'hepatica.db'}"
+
+
+def open_database(url: str) -> Engine:
+    """An engine for ``url`` with the schema migrated to the latest version."""
+    engine = create_engine(url, pool_pre_ping=True, future=True)
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(connection, _record) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+            cursor.execute("PRAGMA busy_timeout=30000")  # wait for another process' write instead of failing
+            cursor.close()
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    return engine

@@ -1,0 +1,130 @@
+"""Workers that run the queued analyses: in threads of ``hepatica serve`` (by default one) or as separate
+``hepatica worker`` processes on the same database and data folder, as many as the machine allows.
+
+A worker claims a job (`hepatica.serve.queue`), keeps its lease alive from a heartbeat thread while
+``hepatica.pipeline.analyze`` writes into a private ``.attempt-<token>`` folder of the study, then, still holding
+the lease, moves the outputs into the study folder (``result.json`` last, so a reader sees the old analysis or the
+whole new one) and marks the job done. A worker that dies leaves only its attempt folder; the job's lease runs
+out and another worker runs it again. Progress goes to the study's ``status.json`` for the pages.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import threading
+import traceback
+from pathlib import Path
+
+from hepatica.errors import BackendUnavailableError, HepaticaInputError
+from hepatica.serve.library import INPUT_FOLDER, RESULT_FILE, StudyLibrary, StudyStatus, utc_now
+from hepatica.serve.queue import Claim, JobQueue, LeaseLostError
+from hepatica.serve.uploads import analysis_root
+
+log = logging.getLogger("hepatica.serve")
+
+
+class Worker:
+    """Claims and runs jobs of ``queue`` for the studies of ``library``."""
+
+    def __init__(self, library: StudyLibrary, queue: JobQueue, analysis_options: dict | None = None,
+                 name: str | None = None) -> None:
+        self.library = library
+        self.queue = queue
+        self.options = dict(analysis_options or {})
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+    def run_one(self) -> bool:
+        """Claim and run one job; False when none was waiting."""
+        claim = self.queue.claim(self.name)
+        if claim is None:
+            return False
+        self._run(claim)
+        return True
+
+    def run_until(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
+        """Run jobs until ``stop`` is set, polling the queue when it is empty."""
+        while not stop.is_set():
+            try:
+                ran = self.run_one()
+            except Exception:  # noqa: BLE001 - the database is away (restarting?): wait and claim again
+                log.warning("claiming a job failed; retrying:\n%s", traceback.format_exc())
+                ran = False
+            if not ran:
+                stop.wait(poll_seconds)
+
+    def _run(self, claim: Claim) -> None:
+        from hepatica.pipeline import analyze
+
+        folder = self.library.root / claim.study_id
+        attempt = folder / f".attempt-{claim.token}"
+        lost = threading.Event()
+        beating = threading.Event()
+        heart = threading.Thread(target=self._beat, args=(claim, lost, beating), daemon=True,
+                                 name=f"hepatica-heartbeat-{claim.job_id}")
+        heart.start()
+        status = self._status(claim)
+
+        def progress(step: str, number: int, total: int) -> None:
+            if lost.is_set():
+                raise LeaseLostError(f"job {claim.job_id} was taken over by another worker")
+            self.library.write_status(claim.study_id, status.model_copy(update={
+                "state": "running", "step": step, "number": number, "total": total}))
+
+        try:
+            analyze(analysis_root(folder / INPUT_FOLDER), attempt, progress=progress, command="serve upload",
+                    **{**self.options, **claim.options})
+            self.queue.heartbeat(claim)  # still ours: publish
+            _publish(attempt, folder)
+            self.queue.complete(claim)
+            self._finish(claim, status)
+        except LeaseLostError:
+            log.warning("job %s: lease lost; another worker runs it", claim.job_id)
+        except (HepaticaInputError, BackendUnavailableError) as error:
+            self.queue.fail(claim, str(error))
+            self._finish(claim, status, str(error))
+        except Exception as error:  # noqa: BLE001 - never a lost job: retried, then failed with the reason
+            log.error("job %s failed:\n%s", claim.job_id, traceback.format_exc())
+            message = f"internal error ({type(error).__name__}); see the server log"
+            self.queue.retry_later(claim, message, delay_seconds=5.0)
+            self._finish(claim, status, message, final=claim.attempt >= 3)
+        finally:
+            beating.set()
+            heart.join(timeout=5)
+            shutil.rmtree(attempt, ignore_errors=True)
+
+    def _beat(self, claim: Claim, lost: threading.Event, done: threading.Event) -> None:
+        interval = self.queue.lease.total_seconds() / 3
+        while not done.wait(interval):
+            try:
+                self.queue.heartbeat(claim)
+            except LeaseLostError:
+                lost.set()
+                return
+            except Exception:  # noqa: BLE001 - a database hiccup: try again at the next beat
+                log.warning("job %s: heartbeat failed; retrying", claim.job_id)
+
+    def _status(self, claim: Claim) -> StudyStatus:
+        try:
+            status = self.library.status(claim.study_id)
+        except LookupError:
+            status = StudyStatus(state="queued", submitted_utc=utc_now(), options=claim.options)
+        return status.model_copy(update={"state": "running", "error": None, "finished_utc": None})
+
+    def _finish(self, claim: Claim, status: StudyStatus, error: str | None = None, final: bool = True) -> None:
+        state = ("failed" if final else "queued") if error else "done"
+        self.library.write_status(claim.study_id, status.model_copy(update={
+            "state": state, "error": error, "step": {"done": "Done", "failed": "Failed"}.get(state, "Waiting to retry"),
+            "finished_utc": utc_now() if state != "queued" else None}))
+
+
+def _publish(attempt: Path, folder: Path) -> None:
+    """Move the attempt's outputs into the study folder, replacing older ones, ``result.json`` last."""
+    entries = sorted(attempt.iterdir(), key=lambda p: p.name == RESULT_FILE)
+    for entry in entries:
+        target = folder / entry.name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        os.replace(entry, target)

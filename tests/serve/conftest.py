@@ -1,0 +1,46 @@
+"""A real PostgreSQL for the service tests: a throw-away cluster on a free loopback port (Debian package
+``postgresql``; CI installs it). Without it the PostgreSQL cases skip, unless HEPATICA_REQUIRE_POSTGRES=1."""
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+
+import pytest
+
+
+def _run_as_postgres(args, **kwargs):
+    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    return subprocess.run(prefix + args, check=True, capture_output=True, text=True, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster(tmp_path_factory):
+    """(url, restart) of a fresh PostgreSQL database; ``restart()`` restarts the server."""
+    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not binaries:
+        if os.environ.get("HEPATICA_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL is required (HEPATICA_REQUIRE_POSTGRES=1) but not installed")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    bindir = os.path.dirname(binaries[-1])
+    folder = tmp_path_factory.mktemp("postgres")
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+        os.chmod(folder.parent, 0o755)
+        os.chmod(folder.parent.parent, 0o755)
+    data = folder / "data"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    _run_as_postgres([f"{bindir}/initdb", "-D", str(data), "-U", "postgres", "--auth=trust"])
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+    start = [f"{bindir}/pg_ctl", "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w"]
+    _run_as_postgres(start + ["start"])
+    _run_as_postgres([f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "hepatica_test"])
+
+    def restart():
+        _run_as_postgres(start + ["restart", "-m", "fast"])
+
+    yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/hepatica_test", restart
+    _run_as_postgres([f"{bindir}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"])
