@@ -218,7 +218,14 @@ def serve(data_dir: Path, host: str, port: int, max_upload_mb: float, no_radiomi
     import uvicorn
 
     from hepatica.serve import create_app
+    from hepatica.serve.auth import tokens_exist
+    from hepatica.serve.database import default_url, open_database
 
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        with _errors_as_messages():
+            if not tokens_exist(open_database(database_url or default_url(data_dir))):
+                raise HepaticaInputError(f"serving on {host} (beyond this machine) needs API tokens first: "
+                                         f"hepatica token create --data {data_dir} --name NAME --role submit")
     app = create_app(data_dir, max_upload_mb=max_upload_mb, analysis_options={"radiomics": not no_radiomics},
                      database_url=database_url, workers=workers)
     console.print(f"Serving {data_dir} on http://{host}:{port}/ (Ctrl-C stops)", highlight=False, soft_wrap=True)
@@ -269,6 +276,60 @@ def schema(out_file: Path | None, of_lirads: bool) -> None:
         write_text_atomic(out_file, text)
     else:
         click.echo(text, nl=False)
+
+
+@main.group()
+def token() -> None:
+    """API tokens of `hepatica serve` (roles: read, submit). Once one exists, every request needs one."""
+
+
+def _token_engine(data_dir: Path, database_url: str | None):
+    from hepatica.serve.database import default_url, open_database
+
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    return open_database(database_url or default_url(data_dir))
+
+
+_DATA = click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+                     help="The server's data folder.")
+_DATABASE = click.option("--database", "database_url", metavar="URL", help="The server's database, if not the default.")
+
+
+@token.command("create")
+@_DATA
+@_DATABASE
+@click.option("--name", required=True, help="Who or what the token is for.")
+@click.option("--role", type=click.Choice(["read", "submit"]), default="read", show_default=True)
+def token_create(data_dir: Path, database_url: str | None, name: str, role: str) -> None:
+    """Create a token and print it (only its hash is stored: keep it now)."""
+    from hepatica.serve.auth import create_token
+
+    with _errors_as_messages():
+        click.echo(create_token(_token_engine(data_dir, database_url), name, role))
+
+
+@token.command("list")
+@_DATA
+@_DATABASE
+def token_list(data_dir: Path, database_url: str | None) -> None:
+    """The tokens: id, name, role, revoked."""
+    from hepatica.serve.auth import list_tokens
+
+    for info in list_tokens(_token_engine(data_dir, database_url)):
+        click.echo(f"{info.id}\t{info.name}\t{info.role}\t{'revoked' if info.revoked else 'active'}")
+
+
+@token.command("revoke")
+@_DATA
+@_DATABASE
+@click.argument("token_id", type=int)
+def token_revoke(data_dir: Path, database_url: str | None, token_id: int) -> None:
+    """Revoke token TOKEN_ID (from `hepatica token list`)."""
+    from hepatica.serve.auth import revoke_token
+
+    with _errors_as_messages():
+        if not revoke_token(_token_engine(data_dir, database_url), token_id):
+            raise HepaticaInputError(f"no token {token_id}; see hepatica token list")
 
 
 @main.group()

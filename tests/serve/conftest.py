@@ -10,9 +10,9 @@ import subprocess
 import pytest
 
 
-def _run_as_postgres(args, **kwargs):
+def _run_as_postgres(args, check=True):
     prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    return subprocess.run(prefix + args, check=True, capture_output=True, text=True, **kwargs)
+    return subprocess.run(prefix + args, check=check, capture_output=True, text=True)
 
 
 @pytest.fixture(scope="session")
@@ -43,4 +43,4 @@ def postgres_cluster(tmp_path_factory):
         _run_as_postgres(start + ["restart", "-m", "fast"])
 
     yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/hepatica_test", restart
-    _run_as_postgres([f"{bindir}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"])
+    _run_as_postgres([f"{bindir}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"], check=False)

@@ -128,3 +128,38 @@ def test_a_study_that_cannot_be_read_fails_with_the_reason_and_is_taken_over_aft
     (job,) = queue.jobs(second)
     assert job.state == "failed" and job.attempts == 2 and "no DICOM" in job.error.replace("No DICOM", "no DICOM")
     shutil.rmtree(root)
+
+
+def test_tokens_guard_every_request_once_one_exists(tmp_path):
+    from hepatica.serve.auth import create_token, revoke_token
+
+    root = tmp_path / "studies"
+    with TestClient(create_app(root, workers=0)) as client:
+        assert client.get("/api/studies").status_code == 200  # no token yet: open (loopback)
+        engine = client.app.state.queue.engine
+        reader = create_token(engine, "viewer", "read")
+        submitter = create_token(engine, "scanner", "submit")
+        with engine.connect() as connection:
+            stored = [row[0] for row in connection.exec_driver_sql("SELECT token_sha256 FROM api_tokens")]
+        assert reader not in stored and submitter not in stored and all(len(s) == 64 for s in stored)
+
+        assert client.get("/api/studies").status_code == 401
+        assert client.get("/api/studies", headers={"Authorization": "Bearer nope"}).status_code == 401
+        assert client.post("/api/studies", content=b"PK").status_code == 401
+        assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+        assert client.get("/openapi.json").status_code == 200  # the published spec needs no token
+        read = {"Authorization": f"Bearer {reader}"}
+        assert client.get("/api/studies", headers=read).status_code == 200
+        assert client.post("/api/studies", content=b"PK", headers=read).status_code == 403
+        answer = client.post("/api/studies", content=b"not a zip", headers={"Authorization": f"Bearer {submitter}"})
+        assert answer.status_code == 415  # past the token check, refused as not a zip
+
+        assert client.post("/login", content="token=wrong", headers={
+            "Content-Type": "application/x-www-form-urlencoded"}).status_code == 401
+        signed_in = client.post("/login", content=f"token={reader}", follow_redirects=False,
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert signed_in.status_code == 303 and "httponly" in signed_in.headers["set-cookie"].lower()
+        assert client.get("/api/studies").status_code == 200  # the cookie
+        client.cookies.clear()
+        revoke_token(engine, 1)
+        assert client.get("/api/studies", headers=read).status_code == 401

@@ -19,12 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from hepatica import __version__
 from hepatica.io.phase import Phase
+from hepatica.serve.auth import COOKIE, role_of, tokens_exist
 from hepatica.serve.database import default_url, open_database
 from hepatica.serve.library import INPUT_FOLDER, StudyLibrary, StudyStatus, UnknownStudyError, summary, utc_now
 from hepatica.serve.queue import JobQueue
@@ -66,6 +67,42 @@ def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_optio
                   description="Liver imaging analyses: study list, viewer data, files and uploads.")
     app.state.library, app.state.queue = library, queue
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    open_paths = ("/static/", "/login", "/openapi.json", "/docs")
+
+    @app.middleware("http")
+    async def require_token(request: Request, call_next):
+        """With tokens in the database: a valid one for every request, the submit role for uploads."""
+        path = request.url.path
+        if path.startswith(open_paths) or not tokens_exist(queue.engine):
+            return await call_next(request)
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(COOKIE)
+        role = role_of(queue.engine, token)
+        if role is None:
+            if not path.startswith("/api/") and request.method == "GET":
+                return RedirectResponse("/login", status_code=303)
+            return JSONResponse({"detail": "a valid API token is required (Authorization: Bearer <token>)"},
+                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        if request.method not in ("GET", "HEAD") and role != "submit":
+            return JSONResponse({"detail": "this token may read but not submit studies"}, status_code=403)
+        return await call_next(request)
+
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_page() -> str:
+        return pages.get_template("login.html.j2").render(version=__version__, failed=False)
+
+    @app.post("/login", include_in_schema=False)
+    async def login(request: Request):
+        from urllib.parse import parse_qs
+
+        body = (await request.body())[:4096].decode("utf-8", "replace")
+        token = (parse_qs(body).get("token") or [""])[0].strip()
+        if role_of(queue.engine, token) is None:
+            return HTMLResponse(pages.get_template("login.html.j2").render(version=__version__, failed=True),
+                                status_code=401)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https")
+        return response
 
     def known(study_id: str) -> None:
         try:
