@@ -211,8 +211,11 @@ def lirads(features_file: Path, out_file: Path | None) -> None:
                    "DATA/hepatica.db.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(0, 64),
               help="Analyses run in this process at once (0: leave them to `hepatica worker` processes).")
+@click.option("--pacs", "pacs_url", metavar="URL",
+              help="DICOMweb root of the PACS (e.g. http://127.0.0.1:8042/dicom-web for Orthanc): studies can be "
+                   "submitted by UID, their SEG and SR go back there.")
 def serve(data_dir: Path, host: str, port: int, max_upload_mb: float, no_radiomics: bool, database_url: str | None,
-          workers: int) -> None:
+          workers: int, pacs_url: str | None) -> None:
     """Serve the studies in DATA: a study list, a viewer per study (phases, windows, overlays, lesions) and
     uploads of new studies (a zip of DICOM or NIfTI files) that are analysed in the background."""
     import uvicorn
@@ -227,7 +230,7 @@ def serve(data_dir: Path, host: str, port: int, max_upload_mb: float, no_radiomi
                 raise HepaticaInputError(f"serving on {host} (beyond this machine) needs API tokens first: "
                                          f"hepatica token create --data {data_dir} --name NAME --role submit")
     app = create_app(data_dir, max_upload_mb=max_upload_mb, analysis_options={"radiomics": not no_radiomics},
-                     database_url=database_url, workers=workers)
+                     database_url=database_url, workers=workers, pacs_url=pacs_url)
     console.print(f"Serving {data_dir} on http://{host}:{port}/ (Ctrl-C stops)", highlight=False, soft_wrap=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
@@ -240,7 +243,9 @@ def serve(data_dir: Path, host: str, port: int, max_upload_mb: float, no_radiomi
               help="How long a job stays this worker's without a heartbeat (then another worker takes it over).")
 @click.option("--once", is_flag=True, help="Run the jobs waiting now, then stop.")
 @click.option("--no-radiomics", is_flag=True, help="Analyse without radiomics (faster).")
-def worker(data_dir: Path, database_url: str | None, lease_seconds: float, once: bool, no_radiomics: bool) -> None:
+@click.option("--pacs", "pacs_url", metavar="URL", help="DICOMweb root of the PACS (as for serve).")
+def worker(data_dir: Path, database_url: str | None, lease_seconds: float, once: bool, no_radiomics: bool,
+           pacs_url: str | None) -> None:
     """Run queued analyses of `hepatica serve` in this process; start as many as the machine allows."""
     import threading
 
@@ -250,7 +255,10 @@ def worker(data_dir: Path, database_url: str | None, lease_seconds: float, once:
     from hepatica.serve.worker import Worker
 
     queue = JobQueue(open_database(database_url or default_url(data_dir)), lease_seconds)
-    runner = Worker(StudyLibrary(Path(data_dir)), queue, {"radiomics": not no_radiomics})
+    from hepatica.serve.pacs import Pacs
+
+    runner = Worker(StudyLibrary(Path(data_dir)), queue, {"radiomics": not no_radiomics},
+                    pacs=Pacs(pacs_url) if pacs_url else None)
     if once:
         while runner.run_one():
             pass

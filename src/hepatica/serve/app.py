@@ -22,12 +22,14 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic import BaseModel, Field
 
 from hepatica import __version__
 from hepatica.io.phase import Phase
 from hepatica.serve.auth import COOKIE, role_of, tokens_exist
 from hepatica.serve.database import default_url, open_database
 from hepatica.serve.library import INPUT_FOLDER, StudyLibrary, StudyStatus, UnknownStudyError, summary, utc_now
+from hepatica.serve.pacs import Pacs
 from hepatica.serve.queue import JobQueue
 from hepatica.serve.uploads import UploadError, receive_upload, unpack_study
 from hepatica.serve.worker import Worker
@@ -42,21 +44,26 @@ ZIP_BODY = {"requestBody": {"required": True, "description": "A zip archive of t
 
 
 def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_options: dict | None = None,
-               database_url: str | None = None, workers: int = 1) -> FastAPI:
+               database_url: str | None = None, workers: int = 1, pacs_url: str | None = None,
+               pacs_retry_seconds: float = 30.0) -> FastAPI:
     """The application serving the studies in ``data_dir`` (created if needed). Jobs are kept in
     ``database_url`` (default: SQLite ``hepatica.db`` in ``data_dir``) and run by ``workers`` threads of this
-    process (0: only by separate ``hepatica worker`` processes). ``analysis_options`` are passed to
+    process (0: only by separate ``hepatica worker`` processes). With ``pacs_url`` (a DICOMweb root) studies can
+    be submitted by Study Instance UID: pulled, analysed, and their SEG and SR pushed back. ``analysis_options`` are
+    passed to
     ``hepatica.pipeline.analyze`` for uploads (e.g. ``{"radiomics": False}``)."""
     library = StudyLibrary(Path(data_dir))
     library.root.mkdir(parents=True, exist_ok=True)
     queue = JobQueue(open_database(database_url or default_url(library.root)))
     stop = threading.Event()
+    pacs = Pacs(pacs_url) if pacs_url else None
     max_bytes = int(max_upload_mb * 2**20)
     pages = Environment(loader=PackageLoader("hepatica.serve", "templates"), autoescape=select_autoescape(["j2"]))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        threads = [threading.Thread(target=Worker(library, queue, analysis_options).run_until, args=(stop,),
+        threads = [threading.Thread(target=Worker(library, queue, analysis_options, pacs=pacs,
+                                                  pacs_retry_seconds=pacs_retry_seconds).run_until, args=(stop,),
                                     daemon=True, name=f"hepatica-worker-{n}") for n in range(workers)]
         for thread in threads:
             thread.start()
@@ -180,7 +187,31 @@ def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_optio
         return JSONResponse({"id": study_id, "status_url": f"/api/studies/{study_id}",
                              "viewer_url": f"/studies/{study_id}"}, status_code=202)
 
+    @app.post("/api/studies/pacs", status_code=202, summary="Analyse a study of the PACS (by Study Instance UID) "
+              "and send its SEG and SR back")
+    def submit_pacs_study(request_body: PacsRequest) -> JSONResponse:
+        if pacs is None:
+            raise HTTPException(409, "this server has no PACS; start it with --pacs URL (a DICOMweb root)")
+        study_id = f"pacs-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+        (library.root / study_id).mkdir()
+        options = {"pacs_study": request_body.study_instance_uid}
+        if request_body.high_risk is not None:
+            options["high_risk"] = request_body.high_risk
+        library.write_status(study_id, StudyStatus(state="queued", step="Waiting for the analyses before it",
+                                                   submitted_utc=utc_now(), options=options))
+        queue.submit(study_id, options)
+        return JSONResponse({"id": study_id, "status_url": f"/api/studies/{study_id}",
+                             "viewer_url": f"/studies/{study_id}"}, status_code=202)
+
     return app
+
+
+class PacsRequest(BaseModel):
+    """A study in the PACS to analyse."""
+
+    study_instance_uid: str = Field(pattern=r"^[0-9]+(\.[0-9]+)*$", max_length=64,
+                                    description="The study's Study Instance UID (0020,000D)")
+    high_risk: bool | None = Field(None, description="Patient at high risk for HCC (LI-RADS); not stated: assumed")
 
 
 def _viewer_data(study_id: str, result, folder: Path) -> dict:

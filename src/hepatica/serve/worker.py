@@ -20,6 +20,7 @@ from pathlib import Path
 
 from hepatica.errors import BackendUnavailableError, HepaticaInputError
 from hepatica.serve.library import INPUT_FOLDER, RESULT_FILE, StudyLibrary, StudyStatus, utc_now
+from hepatica.serve.pacs import Pacs, PacsUnavailableError
 from hepatica.serve.queue import Claim, JobQueue, LeaseLostError
 from hepatica.serve.uploads import analysis_root
 
@@ -30,10 +31,12 @@ class Worker:
     """Claims and runs jobs of ``queue`` for the studies of ``library``."""
 
     def __init__(self, library: StudyLibrary, queue: JobQueue, analysis_options: dict | None = None,
-                 name: str | None = None) -> None:
+                 name: str | None = None, pacs: Pacs | None = None, pacs_retry_seconds: float = 30.0) -> None:
         self.library = library
         self.queue = queue
         self.options = dict(analysis_options or {})
+        self.pacs = pacs
+        self.pacs_retry_seconds = pacs_retry_seconds
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
     def run_one(self) -> bool:
@@ -73,13 +76,24 @@ class Worker:
             self.library.write_status(claim.study_id, status.model_copy(update={
                 "state": "running", "step": step, "number": number, "total": total}))
 
+        options = dict(claim.options)
+        study_uid = options.pop("pacs_study", None)
         try:
-            analyze(analysis_root(folder / INPUT_FOLDER), attempt, progress=progress, command="serve upload",
-                    **{**self.options, **claim.options})
-            self.queue.heartbeat(claim)  # still ours: publish
+            if study_uid is not None:
+                self._pull(study_uid, folder / INPUT_FOLDER, progress)
+            analyze(analysis_root(folder / INPUT_FOLDER), attempt, progress=progress,
+                    command="serve pacs" if study_uid else "serve upload", **{**self.options, **options})
+            self.queue.heartbeat(claim)  # still ours: push back, publish
+            if study_uid is not None:
+                progress("Sending the SEG and SR to the PACS", 7, 7)
+                self._require_pacs().push(_pacs_objects(attempt))
             _publish(attempt, folder)
             self.queue.complete(claim)
             self._finish(claim, status)
+        except PacsUnavailableError as error:
+            log.warning("job %s: %s", claim.job_id, error)
+            self.queue.retry_later(claim, str(error), delay_seconds=self.pacs_retry_seconds)
+            self._finish(claim, status, str(error), final=claim.attempt >= 3)
         except LeaseLostError:
             log.warning("job %s: lease lost; another worker runs it", claim.job_id)
         except (HepaticaInputError, BackendUnavailableError) as error:
@@ -94,6 +108,16 @@ class Worker:
             beating.set()
             heart.join(timeout=5)
             shutil.rmtree(attempt, ignore_errors=True)
+
+    def _require_pacs(self) -> Pacs:
+        if self.pacs is None:
+            raise HepaticaInputError("this job names a PACS study but the worker has no PACS (start it with --pacs URL)")
+        return self.pacs
+
+    def _pull(self, study_uid: str, inputs: Path, progress) -> None:
+        """The study's instances from the PACS into ``inputs`` (again on a retry: files are replaced)."""
+        progress("Retrieving the study from the PACS", 0, 7)
+        self._require_pacs().pull_study(study_uid, inputs)
 
     def _beat(self, claim: Claim, lost: threading.Event, done: threading.Event) -> None:
         interval = self.queue.lease.total_seconds() / 3
@@ -118,6 +142,14 @@ class Worker:
         self.library.write_status(claim.study_id, status.model_copy(update={
             "state": state, "error": error, "step": {"done": "Done", "failed": "Failed"}.get(state, "Waiting to retry"),
             "finished_utc": utc_now() if state != "queued" else None}))
+
+
+def _pacs_objects(attempt: Path) -> list[Path]:
+    """The DICOM SEG and SR an analysis wrote."""
+    import json
+
+    files = json.loads((attempt / RESULT_FILE).read_text())["segmentation"]["files"]
+    return [attempt / files[key] for key in ("dicom_seg", "dicom_sr") if key in files]
 
 
 def _publish(attempt: Path, folder: Path) -> None:
