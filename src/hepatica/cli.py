@@ -287,6 +287,42 @@ def schema(out_file: Path | None, of_lirads: bool) -> None:
 
 
 @main.group()
+def cohort() -> None:
+    """Many studies at once on Dask: resumable, results in the database and Parquet."""
+
+
+@cohort.command("run")
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for cases/<case>/ (each an analysis), cohort.parquet and hepatica.db.")
+@click.option("--scheduler", metavar="ADDRESS", help="A Dask scheduler (tcp://host:8786); default a local cluster.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 256),
+              help="Worker processes of the local cluster.")
+@click.option("--database", "database_url", metavar="URL", help="Database for the case rows; default OUT/hepatica.db.")
+@click.option("--no-radiomics", is_flag=True, help="Skip radiomics (faster).")
+@click.option("--no-lirads", is_flag=True, help="Skip phase alignment and LI-RADS.")
+@click.option("--quiet", is_flag=True, help="No progress display.")
+def cohort_run(manifest: Path, out_dir: Path, scheduler: str | None, workers: int, database_url: str | None,
+               no_radiomics: bool, no_lirads: bool, quiet: bool) -> None:
+    """Analyse every study of MANIFEST (CSV: case, input[, prior, high_risk]) not yet done in OUT."""
+    from hepatica.cohort.run import run_cohort
+
+    options = {"radiomics": not no_radiomics, "lirads": not no_lirads}
+    with _errors_as_messages(), _progress(quiet) as update:
+        def report(outcome, done: int, total: int) -> None:
+            if update is not None:
+                update(f"{outcome.case}: {outcome.state}", done + 1, total)  # the bar shows number - 1 done
+
+        outcomes = run_cohort(manifest, out_dir, scheduler, workers, database_url, options, report)
+    failed = [o for o in outcomes if o.state == "failed"]
+    console.print(f"{len(outcomes) - len(failed)} of {len(outcomes)} cases done; {escape(str(out_dir / 'cohort.parquet'))}")
+    for outcome in failed:
+        console.print(f"  {escape(outcome.case)}: {escape(outcome.error or '')}")
+    if failed:
+        sys.exit(1)
+
+
+@main.group()
 def token() -> None:
     """API tokens of `hepatica serve` (roles: read, submit). Once one exists, every request needs one."""
 

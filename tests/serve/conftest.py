@@ -71,8 +71,8 @@ class OrthancServer:
             "RemoteAccessAllowed": False, "AuthenticationEnabled": False,
             "Plugins": ["/usr/share/orthanc/plugins/libOrthancDicomWeb.so"],
             "DicomWeb": {"Enable": True, "Root": "/dicom-web/"}}))
-        self.process = subprocess.Popen(["Orthanc", str(config)], stdout=subprocess.DEVNULL,
-                                        stderr=open(self.folder / "log", "a"))
+        with open(self.folder / "log", "a") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(["Orthanc", str(config)], stdout=subprocess.DEVNULL, stderr=log)
         for _ in range(100):
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{self.port}/system", timeout=1)

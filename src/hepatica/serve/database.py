@@ -1,4 +1,4 @@
-"""Jobs in a real database through SQLAlchemy: SQLite in the data folder by default (nothing to set up),
+"""Jobs, API tokens and cohort results in a real database through SQLAlchemy: SQLite in the data folder by default (nothing to set up),
 PostgreSQL (``postgresql+psycopg://user@host/db``) for a shared deployment. The schema is created and upgraded by
 Alembic migrations (``hepatica/serve/migrations``), run when a database is opened."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, create_engine, event
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -52,6 +52,23 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CohortCase(Base):
+    """One case of a cohort run (``hepatica cohort run``): its state and headline numbers."""
+
+    __tablename__ = "cohort_cases"
+
+    cohort: Mapped[str] = mapped_column(String(200), primary_key=True)
+    case: Mapped[str] = mapped_column(String(200), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))  # done, failed
+    liver_volume_ml: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lesion_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    lesion_volume_ml: Mapped[float | None] = mapped_column(Float, nullable=True)
+    tumour_burden_percent: Mapped[float | None] = mapped_column(Float, nullable=True)
+    seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    finished: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 def utc_now() -> datetime:

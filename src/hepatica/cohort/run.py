@@ -1,0 +1,165 @@
+"""``hepatica cohort run``: the per-study analysis mapped over a manifest of studies on Dask (a local cluster of
+worker processes by default, a distributed scheduler when given), resumable, with each case's headline numbers
+in the database and in ``cohort.parquet``.
+
+Each case is analysed into a private ``.attempt-*`` folder and renamed to ``cases/<case>`` when complete, so a
+case folder with ``result.json`` is always whole; a rerun skips those and retries the rest. A case that fails
+(bad input) is recorded with its reason and does not stop the others.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from hepatica.errors import BackendUnavailableError, HepaticaInputError
+from hepatica.serve.database import CohortCase, open_database, utc_now
+
+CASES_FOLDER, RESULT_FILE = "cases", "result.json"
+SAFE_CASE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+@dataclass(frozen=True)
+class CohortStudy:
+    """One manifest row: a case name, the study (a DICOM folder or image file; paths relative to the manifest)
+    and, optionally, a prior study and the LI-RADS risk."""
+
+    case: str
+    input: str
+    prior: str | None = None
+    high_risk: bool | None = None
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    """What one case gave (a row of ``cohort.parquet`` and of the database)."""
+
+    case: str
+    state: str
+    liver_volume_ml: float | None = None
+    lesion_count: int | None = None
+    lesion_volume_ml: float | None = None
+    tumour_burden_percent: float | None = None
+    seconds: float | None = None
+    error: str | None = None
+
+
+def read_cohort_manifest(path: Path) -> list[CohortStudy]:
+    """CSV with columns ``case`` and ``input`` (and optionally ``prior``, ``high_risk`` as yes/no)."""
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as error:
+        raise HepaticaInputError(f"cannot read the manifest {path}: {error}") from error
+    if not rows or not {"case", "input"} <= set(rows[0]):
+        raise HepaticaInputError(f"{path}: needs a header with the columns case and input")
+    studies, seen = [], set()
+    for line, row in enumerate(rows, start=2):
+        case = (row.get("case") or "").strip()
+        if not case or not set(case) <= SAFE_CASE or case.startswith("."):
+            raise HepaticaInputError(f"{path}, line {line}: case {case!r} must be letters, digits, '.', '_', '-'")
+        if case in seen:
+            raise HepaticaInputError(f"{path}, line {line}: case {case!r} appears twice")
+        seen.add(case)
+        risk = (row.get("high_risk") or "").strip().lower()
+        if risk not in ("", "yes", "no", "true", "false", "1", "0"):
+            raise HepaticaInputError(f"{path}, line {line}: high_risk must be yes or no, not {risk!r}")
+        prior = (row.get("prior") or "").strip()
+        studies.append(CohortStudy(case, str(path.parent / row["input"].strip()),
+                                   str(path.parent / prior) if prior else None,
+                                   None if not risk else risk in ("yes", "true", "1")))
+    return studies
+
+
+def analyse_case(study: CohortStudy, out: str, options: dict) -> CaseOutcome:
+    """Analyse one case into ``out/cases/<case>`` (on a Dask worker); its outcome, never an exception for bad
+    input."""
+    from hepatica.pipeline import analyze
+
+    cases = Path(out) / CASES_FOLDER
+    attempt = cases / f".attempt-{study.case}-{uuid.uuid4().hex[:8]}"
+    started = time.perf_counter()
+    try:
+        analyze(study.input, attempt, command="cohort run", prior=study.prior, high_risk=study.high_risk,
+                **options)
+        final = cases / study.case
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(attempt, final)
+        return _outcome(study.case, final, time.perf_counter() - started)
+    except (HepaticaInputError, BackendUnavailableError) as error:
+        return CaseOutcome(study.case, "failed", seconds=time.perf_counter() - started, error=str(error))
+    finally:
+        shutil.rmtree(attempt, ignore_errors=True)
+
+
+def _outcome(case: str, folder: Path, seconds: float | None) -> CaseOutcome:
+    result = json.loads((folder / RESULT_FILE).read_text())
+    seg = result.get("segmentation") or {}
+    return CaseOutcome(case, "done", seg.get("liver_volume_ml"), seg.get("lesion_count"), seg.get("lesion_volume_ml"),
+                       seg.get("tumour_burden_percent"), seconds)
+
+
+def run_cohort(manifest: Path, out: Path, scheduler: str | None = None, workers: int = 2,
+               database_url: str | None = None, options: dict | None = None,
+               progress: Callable[[CaseOutcome, int, int], None] | None = None) -> list[CaseOutcome]:
+    """Analyse every case of ``manifest`` not yet done in ``out``; all cases' outcomes (done before or now).
+
+    ``scheduler``: address of a Dask scheduler (its workers must see ``out`` and the studies at the same paths);
+    default a local cluster of ``workers`` processes. ``database_url``: default SQLite ``out/hepatica.db``."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    out = Path(out).resolve()
+    studies = read_cohort_manifest(manifest)
+    (out / CASES_FOLDER).mkdir(parents=True, exist_ok=True)
+    engine = open_database(database_url or f"sqlite:///{out / 'hepatica.db'}")
+    cohort = out.name
+    earlier = {s.case: _outcome(s.case, out / CASES_FOLDER / s.case, None) for s in studies
+               if (out / CASES_FOLDER / s.case / RESULT_FILE).is_file()}
+    todo = [s for s in studies if s.case not in earlier]
+    outcomes = dict(earlier)
+    if todo:
+        cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                      dashboard_address=None)
+        with Client(scheduler or cluster) as client:
+            futures = [client.submit(analyse_case, s, str(out), dict(options or {}), key=f"case-{s.case}-{uuid.uuid4().hex[:6]}",
+                                     pure=False) for s in todo]
+            for done, future in enumerate(as_completed(futures), start=1):
+                outcome = future.result()
+                outcomes[outcome.case] = outcome
+                _record(engine, cohort, outcome)
+                if progress:
+                    progress(outcome, done, len(todo))
+        if cluster is not None:
+            cluster.close()
+    ordered = [outcomes[s.case] for s in studies if s.case in outcomes]
+    _write_parquet(ordered, out / "cohort.parquet")
+    return ordered
+
+
+def _record(engine, cohort: str, outcome: CaseOutcome) -> None:
+    """Insert or replace the case's row."""
+    values = {"cohort": cohort, **asdict(outcome), "finished": utc_now()}
+    insert = (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(CohortCase).values(values)
+    statement = insert.on_conflict_do_update(index_elements=["cohort", "case"],
+                                             set_={k: v for k, v in values.items() if k not in ("cohort", "case")})
+    with Session(engine) as session, session.begin():
+        session.execute(statement)
+
+
+def _write_parquet(outcomes: list[CaseOutcome], path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pd.DataFrame([asdict(o) for o in outcomes]).to_parquet(tmp, index=False)
+    os.replace(tmp, path)
