@@ -9,7 +9,6 @@ case folder with ``result.json`` is always whole; a rerun skips those and retrie
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -24,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hepatica.errors import BackendUnavailableError, HepaticaInputError
+from hepatica.io.manifest import read_manifest_rows
 from hepatica.serve.database import CohortCase, open_database, utc_now
 
 CASES_FOLDER, RESULT_FILE = "cases", "result.json"
@@ -58,13 +58,7 @@ class CaseOutcome:
 def read_cohort_manifest(path: Path) -> list[CohortStudy]:
     """CSV with columns ``case`` and ``input`` (and optionally ``prior``, ``high_risk`` as yes/no)."""
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError as error:
-        raise HepaticaInputError(f"cannot read the manifest {path}: {error}") from error
-    if not rows or not {"case", "input"} <= set(rows[0]):
-        raise HepaticaInputError(f"{path}: needs a header with the columns case and input")
+    rows = read_manifest_rows(path, ["case", "input"])
     studies, seen = [], set()
     for line, row in enumerate(rows, start=2):
         case = (row.get("case") or "").strip()

@@ -18,7 +18,24 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 
-class CorrelationFilter(SelectorMixin, BaseEstimator):
+class SupportSelector(SelectorMixin, BaseEstimator):
+    """A selector whose ``fit`` sets ``support_`` (a boolean per input column)."""
+
+    def _get_support_mask(self) -> np.ndarray:
+        check_is_fitted(self, "support_")
+        return self.support_
+
+
+def nonzero_support(weights: np.ndarray) -> np.ndarray:
+    """Columns with a non-zero penalised coefficient; the largest alone when the penalty removed them all, so a
+    model can follow."""
+    support = np.abs(weights) > 1e-10
+    if not support.any():
+        support[int(np.argmax(np.abs(weights)))] = True
+    return support
+
+
+class CorrelationFilter(SupportSelector):
     """Keep one feature of each group whose absolute Spearman correlation exceeds ``threshold``: features are
     taken in order, and one correlated above the threshold with a feature already kept is dropped. The order is
     the table's, or with ``prefer_relevant`` (and an outcome given to ``fit``) that of decreasing univariate
@@ -47,10 +64,6 @@ class CorrelationFilter(SelectorMixin, BaseEstimator):
         self.support_[kept] = True
         return self
 
-    def _get_support_mask(self) -> np.ndarray:
-        check_is_fitted(self, "support_")
-        return self.support_
-
 
 def univariate_relevance(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Per column: the ANOVA F statistic against class labels, or against a survival outcome the absolute score
@@ -68,7 +81,7 @@ def univariate_relevance(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.abs(score) / np.sqrt(np.maximum(information, 1e-300))
 
 
-class LassoSelector(SelectorMixin, BaseEstimator):
+class LassoSelector(SupportSelector):
     """Features with a non-zero coefficient in an L1-penalised logistic regression of inverse penalty ``C`` (on
     standardised features); the single largest one when the penalty removes them all, so a model can follow."""
 
@@ -79,18 +92,11 @@ class LassoSelector(SelectorMixin, BaseEstimator):
     def fit(self, X, y):
         X, y = validate_data(self, X, y, dtype=np.float64)
         lasso = LogisticRegression(l1_ratio=1.0, C=self.C, solver="liblinear", random_state=self.seed).fit(X, y)
-        weights = np.abs(lasso.coef_).max(0)
-        self.support_ = weights > 1e-10
-        if not self.support_.any():
-            self.support_[int(np.argmax(weights))] = True
+        self.support_ = nonzero_support(np.abs(lasso.coef_).max(0))
         return self
 
-    def _get_support_mask(self) -> np.ndarray:
-        check_is_fitted(self, "support_")
-        return self.support_
 
-
-class MrmrSelector(SelectorMixin, BaseEstimator):
+class MrmrSelector(SupportSelector):
     """Minimum-redundancy maximum-relevance selection of ``k`` features, FCQ scheme (Ding and Peng 2005): features
     are added one at a time by the F statistic of their relevance to the outcome divided by their mean absolute
     Pearson correlation with the features already chosen (the first: the most relevant)."""
@@ -114,10 +120,6 @@ class MrmrSelector(SelectorMixin, BaseEstimator):
         self.support_[chosen] = True
         self.order_ = np.asarray(chosen)
         return self
-
-    def _get_support_mask(self) -> np.ndarray:
-        check_is_fitted(self, "support_")
-        return self.support_
 
 
 def lasso_logistic_pipeline(correlation_threshold: float = 0.9, C: float = 0.1, seed: int = 0) -> Pipeline:

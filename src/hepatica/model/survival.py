@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone
-from sklearn.feature_selection import SelectorMixin, VarianceThreshold
+from sklearn.base import clone
+from sklearn.feature_selection import VarianceThreshold
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 from sksurv.compare import compare_survival
 from sksurv.ensemble import RandomSurvivalForest
 from sksurv.linear_model import CoxnetSurvivalAnalysis
@@ -22,7 +22,7 @@ from sksurv.nonparametric import kaplan_meier_estimator
 from sksurv.util import Surv
 
 from hepatica.errors import HepaticaInputError
-from hepatica.model.selection import CorrelationFilter
+from hepatica.model.selection import CorrelationFilter, SupportSelector, nonzero_support
 from hepatica.model.validation import as_table, table_rows
 
 
@@ -37,7 +37,7 @@ def survival_outcome(event, time_months) -> np.ndarray:
     return Surv.from_arrays(event, time_months)
 
 
-class CoxLassoSelector(SelectorMixin, BaseEstimator):
+class CoxLassoSelector(SupportSelector):
     """Features with a non-zero coefficient in a LASSO Cox regression of penalty ``alpha`` (on standardised
     features); the largest one when the penalty removes them all."""
 
@@ -47,15 +47,8 @@ class CoxLassoSelector(SelectorMixin, BaseEstimator):
     def fit(self, X, y):
         X = validate_data(self, X, dtype=np.float64)
         cox = CoxnetSurvivalAnalysis(l1_ratio=1.0, alphas=[self.alpha], max_iter=100000).fit(X, y)
-        weights = np.abs(cox.coef_[:, -1])
-        self.support_ = weights > 1e-10
-        if not self.support_.any():
-            self.support_[int(np.argmax(weights))] = True
+        self.support_ = nonzero_support(cox.coef_[:, -1])
         return self
-
-    def _get_support_mask(self) -> np.ndarray:
-        check_is_fitted(self, "support_")
-        return self.support_
 
 
 def _filters() -> list:

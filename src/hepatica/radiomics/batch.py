@@ -19,6 +19,7 @@ from pathlib import Path
 from hepatica.errors import HepaticaInputError
 from hepatica.io import load_dicom_series, read_image, read_mask, require_same_grid, scan_dicom_folder
 from hepatica.io.atomic import write_text_atomic
+from hepatica.io.manifest import read_manifest_rows
 from hepatica.radiomics.extract import extract_all
 from hepatica.radiomics.roi import RadiomicsInputError
 from hepatica.radiomics.settings import ExtractionSettings
@@ -74,13 +75,7 @@ def extract_case(case: Case, settings: ExtractionSettings, threads: int | None =
 def read_manifest(path: Path) -> list[Case]:
     """CSV with columns image, mask and optionally label and case (paths relative to the manifest's folder)."""
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError as error:
-        raise HepaticaInputError(f"cannot read the manifest {path}: {error}") from error
-    if not rows or not {"image", "mask"} <= set(rows[0]):
-        raise HepaticaInputError(f"{path}: needs a header with at least the columns image and mask")
+    rows = read_manifest_rows(path, ["image", "mask"])
     cases, seen = [], set()
     for number, row in enumerate(rows, start=2):
         label = row.get("label", "").strip()
