@@ -46,6 +46,22 @@ def postgres_cluster(tmp_path_factory):
     _run_as_postgres([f"{bindir}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"], check=False)
 
 
+@pytest.fixture()
+def postgres_url(postgres_cluster):
+    """The URL of a new, empty database on the test cluster, for one test."""
+    import secrets
+
+    from sqlalchemy import create_engine
+
+    url, _ = postgres_cluster
+    name = f"hepatica_{secrets.token_hex(4)}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    engine.dispose()
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from hepatica.serve import create_app
 from hepatica.serve.database import default_url, open_database
 from hepatica.serve.queue import JobQueue
+from hepatica.serve.results import study_row
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +105,12 @@ def test_an_uploaded_study_is_analysed_with_progress(small_phantom_files, tmp_pa
         result = json.loads(client.get(f"/studies/{study_id}/files/result.json").text)
         assert result["provenance"]["parameters"]["high_risk"] is True and result["study"]["source"] == "dicom"
         assert client.get(f"/studies/{study_id}/files/{result['segmentation']['files']['dicom_sr']}").status_code == 200
+        # the worker recorded the result with the job, so it is found by what it holds
+        found = client.get("/api/studies", params={"state": "done", "min_lesions": 1}).json()
+        assert [s["id"] for s in found] == [study_id]
+        assert found[0]["lesion_count"] == result["segmentation"]["lesion_count"]
+        (job,) = client.app.state.queue.jobs(study_id)
+        assert study_row(client.app.state.queue.engine, study_id).result.job_id == job.id
 
 
 def test_a_study_that_cannot_be_read_fails_with_the_reason_and_is_taken_over_after_a_restart(tmp_path):

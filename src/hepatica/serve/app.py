@@ -2,10 +2,11 @@
 
 Pages: ``/`` (studies, upload with progress) and ``/studies/{id}`` (the viewer: NiiVue with every phase, window
 presets, liver and lesion overlays, the lesion list with measurements and LI-RADS, the report linked). API under
-``/api`` (OpenAPI at ``/openapi.json``). Uploads are a zip archive sent as the request body; the analysis is a job
-in the database (`hepatica.serve.queue`) run by worker threads of this server or by ``hepatica worker`` processes,
-and ``/api/studies/{id}`` reports its progress. The server binds to loopback unless told otherwise;
-it has no accounts yet (issue 8), so expose it only where everyone who can reach it may see the studies.
+``/api`` (OpenAPI at ``/openapi.json``). Uploads are a zip archive sent as the request body, PACS studies are
+named by Study Instance UID; the analysis is a job in the database (`hepatica.serve.queue`) run by worker threads
+of this server or by ``hepatica worker`` processes, and ``/api/studies/{id}`` reports its progress. Results are
+indexed in the database (`hepatica.serve.results`) and ``/api/studies`` searches them. Requests need an API token
+once one exists (`hepatica.serve.auth`); the server binds to loopback unless told otherwise.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import threading
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -28,9 +30,10 @@ from hepatica import __version__
 from hepatica.io.phase import Phase
 from hepatica.serve.auth import COOKIE, role_of, tokens_exist
 from hepatica.serve.database import default_url, open_database
-from hepatica.serve.library import INPUT_FOLDER, StudyLibrary, StudyStatus, UnknownStudyError, summary, utc_now
+from hepatica.serve.library import INPUT_FOLDER, StudyLibrary, StudyStatus, UnknownStudyError, utc_now
 from hepatica.serve.pacs import Pacs
 from hepatica.serve.queue import JobQueue
+from hepatica.serve.results import StudyQuery, index_folders, search_studies, study_row, summary
 from hepatica.serve.uploads import UploadError, receive_upload, unpack_study
 from hepatica.serve.worker import Worker
 
@@ -126,20 +129,48 @@ def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_optio
         known(study_id)
         return pages.get_template("viewer.html.j2").render(study_id=study_id, version=__version__)
 
-    @app.get("/api/studies", summary="Every study with its status and, when analysed, a summary")
-    def list_studies() -> list[dict]:
-        entries = []
-        for study_id in library.study_ids():
-            try:
-                entries.append(summary(library, study_id))
-            except (UnknownStudyError, ValueError):
-                continue  # a folder removed or being written meanwhile
-        return entries
+    indexed = {"mtime_ns": None}
+    index_lock = threading.Lock()
+
+    def refresh_index() -> None:
+        """Index analyses added to the data folder by ``hepatica analyze`` (a new folder changes its mtime)."""
+        with index_lock:
+            mtime = library.root.stat().st_mtime_ns
+            if mtime != indexed["mtime_ns"]:
+                indexed["mtime_ns"] = mtime  # before the scan: a folder added meanwhile triggers the next one
+                index_folders(queue.engine, library)
+
+    @app.get("/api/studies", summary="Studies, newest first, with their status and, when analysed, a summary; "
+             "filtered by the conditions given (all must hold). The number found is in X-Total-Count.")
+    def list_studies(
+        response: Response,
+        state: State | None = Query(None, description="State of the study's latest analysis"),
+        category: list[Category] | None = Query(None, description="Has a lesion of one of these LI-RADS "
+                                                                  "categories (repeat the parameter for several)"),
+        min_diameter_mm: float | None = Query(None, ge=0, le=1000, description="Has a lesion at least this long "
+                                              "(axial long axis, mm); with category: the same lesion"),
+        min_lesions: int | None = Query(None, ge=0, le=100000),
+        max_lesions: int | None = Query(None, ge=0, le=100000),
+        analysed_after: datetime | None = Query(None, description="Analysed at or after (ISO 8601; UTC if no "
+                                                "offset)"),
+        analysed_before: datetime | None = Query(None, description="Analysed at or before (ISO 8601)"),
+        q: str | None = Query(None, max_length=100, description="Part of the study id"),
+        limit: int = Query(100, ge=1, le=1000),
+        offset: int = Query(0, ge=0, le=10**9),
+    ) -> list[dict]:
+        refresh_index()
+        total, rows = search_studies(queue.engine, StudyQuery(
+            state=state, categories=tuple(category or ()), min_diameter_mm=min_diameter_mm,
+            min_lesions=min_lesions, max_lesions=max_lesions, analysed_after=_as_utc(analysed_after),
+            analysed_before=_as_utc(analysed_before), text=q, limit=limit, offset=offset))
+        response.headers["X-Total-Count"] = str(total)
+        return [summary(library, row) for row in rows]
 
     @app.get("/api/studies/{study_id}", summary="A study's status (progress of its analysis) and summary")
     def get_study(study_id: str) -> dict:
         known(study_id)
-        return summary(library, study_id)
+        refresh_index()
+        return summary(library, study_row(queue.engine, study_id))
 
     @app.get("/api/studies/{study_id}/viewer", summary="What the viewer loads: phases, overlays, lesions")
     def viewer_data(study_id: str) -> dict:
@@ -204,6 +235,18 @@ def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_optio
                              "viewer_url": f"/studies/{study_id}"}, status_code=202)
 
     return app
+
+
+State = Literal["queued", "running", "done", "failed"]
+Category = Literal["LR-1", "LR-2", "LR-3", "LR-4", "LR-5", "LR-M", "LR-TIV", "LR-NC", "LR-TR Viable",
+                   "LR-TR Nonviable", "LR-TR Equivocal", "LR-TR Nonevaluable"]
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    """The moment in UTC (a moment without offset is taken as UTC), as the database stores it."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class PacsRequest(BaseModel):

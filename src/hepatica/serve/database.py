@@ -1,6 +1,6 @@
-"""Jobs, API tokens and cohort results in a real database through SQLAlchemy: SQLite in the data folder by default (nothing to set up),
-PostgreSQL (``postgresql+psycopg://user@host/db``) for a shared deployment. The schema is created and upgraded by
-Alembic migrations (``hepatica/serve/migrations``), run when a database is opened."""
+"""Jobs, results, API tokens and cohort cases in a real database through SQLAlchemy: SQLite in the data folder by
+default (nothing to set up), PostgreSQL (``postgresql+psycopg://user@host/db``) for a shared deployment. The schema
+is created and upgraded by Alembic migrations (``hepatica/serve/migrations``), run when a database is opened."""
 
 from __future__ import annotations
 
@@ -9,7 +9,19 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text, create_engine, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -39,6 +51,48 @@ class Job(Base):
     submitted: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    pacs_study_uid: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+
+
+class Result(Base):
+    """The headline numbers of a study's published analysis (the files stay in its folder), for lists and search."""
+
+    __tablename__ = "results"
+
+    study_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    study_instance_uid: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    modality: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    phases: Mapped[list] = mapped_column(JSON, default=list)
+    liver_volume_ml: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lesion_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    lesion_volume_ml: Mapped[float | None] = mapped_column(Float, nullable=True)
+    tumour_burden_percent: Mapped[float | None] = mapped_column(Float, nullable=True)
+    categories: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class ResultLesion(Base):
+    """One lesion of a result: size and LI-RADS category (None where LI-RADS did not run or does not apply)."""
+
+    __tablename__ = "result_lesions"
+
+    study_id: Mapped[str] = mapped_column(String(100), ForeignKey("results.study_id", ondelete="CASCADE"),
+                                          primary_key=True)
+    lesion: Mapped[int] = mapped_column(Integer, primary_key=True)
+    volume_ml: Mapped[float] = mapped_column(Float)
+    longest_axial_diameter_mm: Mapped[float] = mapped_column(Float)
+    category: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+
+
+class WatchPosition(Base):
+    """How far a watcher has read a PACS' change log (Orthanc ``/changes`` sequence number)."""
+
+    __tablename__ = "watch_positions"
+
+    source: Mapped[str] = mapped_column(String(300), primary_key=True)
+    last_change: Mapped[int] = mapped_column(BigInteger)
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class ApiToken(Base):
@@ -89,6 +143,7 @@ def open_database(url: str) -> Engine:
             cursor = connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
             cursor.execute("PRAGMA busy_timeout=30000")  # wait for another process' write instead of failing
+            cursor.execute("PRAGMA foreign_keys=ON")  # a result's lesions go with it
             cursor.close()
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

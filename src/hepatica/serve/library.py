@@ -7,7 +7,6 @@ its study folder and must be one the result lists (or the report), so no request
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -109,22 +108,3 @@ class StudyLibrary:
         if not path.is_relative_to(folder.resolve()) or not path.is_file():
             raise UnknownStudyError(f"study {study_id!r} has no file {relative!r}")
         return path
-
-
-def summary(library: StudyLibrary, study_id: str) -> dict:
-    """What the study list shows of a study: status and, when analysed, phases, lesions and categories."""
-    status = library.status(study_id)
-    entry = {"id": study_id, "status": json.loads(status.model_dump_json())}
-    if status.state == "done":
-        try:
-            result = library.result(study_id)
-        except UnknownStudyError:
-            return entry
-        entry["phases"] = result.study.phases_present
-        if result.segmentation:
-            entry["liver_volume_ml"] = result.segmentation.liver_volume_ml
-            entry["lesion_count"] = result.segmentation.lesion_count
-        if result.lirads:
-            entry["categories"] = [lesion.category for lesion in result.lirads.lesions]
-        entry["created_utc"] = result.provenance.created_utc
-    return entry

@@ -18,7 +18,9 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from hepatica.result import StudyResult
 from hepatica.serve.database import Job, utc_now
+from hepatica.serve.results import record_result
 
 
 class LeaseLostError(RuntimeError):
@@ -27,13 +29,18 @@ class LeaseLostError(RuntimeError):
 
 @dataclass(frozen=True)
 class Claim:
-    """A job a worker holds: its id, study, options, which attempt this is, and the lease token."""
+    """A job a worker holds: its id, study, options, which attempt this is (of how many), and the lease token."""
 
     job_id: int
     study_id: str
     options: dict
     attempt: int
+    max_attempts: int
     token: str
+
+    @property
+    def last_attempt(self) -> bool:
+        return self.attempt >= self.max_attempts
 
 
 class JobQueue:
@@ -42,10 +49,11 @@ class JobQueue:
         self.lease = timedelta(seconds=lease_seconds)
 
     def submit(self, study_id: str, options: dict | None = None, max_attempts: int = 3) -> int:
-        """Queue an analysis of ``study_id``; the job id."""
+        """Queue an analysis of ``study_id``; the job id. Options may name a PACS study (``pacs_study``)."""
+        options = dict(options or {})
         with Session(self.engine) as session, session.begin():
-            job = Job(study_id=study_id, state="queued", options=dict(options or {}), attempts=0,
-                      max_attempts=max_attempts, submitted=utc_now())
+            job = Job(study_id=study_id, state="queued", options=options, attempts=0, max_attempts=max_attempts,
+                      submitted=utc_now(), pacs_study_uid=options.get("pacs_study"))
             session.add(job)
             session.flush()
             return job.id
@@ -74,7 +82,7 @@ class JobQueue:
                 self._end(job_id, token, "failed", f"gave up after {limit} attempts (the worker stopped each "
                           "time: out of memory or killed?)")
                 continue
-            return Claim(job_id, study, options, attempts, token)
+            return Claim(job_id, study, options, attempts, limit, token)
         return None
 
     def heartbeat(self, claim: Claim) -> None:
@@ -86,10 +94,14 @@ class JobQueue:
         if not held:
             raise LeaseLostError(f"job {claim.job_id} is no longer held by this worker")
 
-    def complete(self, claim: Claim) -> None:
-        """Mark the job done; LeaseLostError if another worker holds it now (then this one's result is dropped)."""
-        if not self._end(claim.job_id, claim.token, "done", None):
-            raise LeaseLostError(f"job {claim.job_id} is no longer held by this worker")
+    def complete(self, claim: Claim, result: StudyResult | None = None) -> None:
+        """Mark the job done and record its ``result`` for search, in one transaction; LeaseLostError if another
+        worker holds the job now (then neither happens and this one's result is dropped)."""
+        with Session(self.engine) as session, session.begin():
+            if not self._end_in(session, claim.job_id, claim.token, "done", None):
+                raise LeaseLostError(f"job {claim.job_id} is no longer held by this worker")
+            if result is not None:
+                record_result(session, claim.study_id, result, job_id=claim.job_id)
 
     def fail(self, claim: Claim, error: str) -> None:
         """Mark the job failed for good (bad input)."""
@@ -118,9 +130,17 @@ class JobQueue:
             session.expunge_all()
             return list(jobs)
 
+    def has_pacs_study(self, study_uid: str) -> bool:
+        """Whether any job (in whatever state) was submitted for this PACS study."""
+        with Session(self.engine) as session:
+            return session.scalars(select(Job.id).where(Job.pacs_study_uid == study_uid).limit(1)).first() is not None
+
     def _end(self, job_id: int, token: str, state: str, error: str | None) -> bool:
         with Session(self.engine) as session, session.begin():
-            return session.execute(update(Job).where(Job.id == job_id, Job.lease_token == token,
-                                                     Job.state == "running")
-                                   .values(state=state, error=error, finished=utc_now(), lease_token=None,
-                                           lease_expires=None)).rowcount == 1
+            return self._end_in(session, job_id, token, state, error)
+
+    @staticmethod
+    def _end_in(session: Session, job_id: int, token: str, state: str, error: str | None) -> bool:
+        return session.execute(update(Job).where(Job.id == job_id, Job.lease_token == token, Job.state == "running")
+                               .values(state=state, error=error, finished=utc_now(), lease_token=None,
+                                       lease_expires=None)).rowcount == 1

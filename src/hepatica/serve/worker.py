@@ -19,6 +19,7 @@ import traceback
 from pathlib import Path
 
 from hepatica.errors import BackendUnavailableError, HepaticaInputError
+from hepatica.result import StudyResult
 from hepatica.serve.library import INPUT_FOLDER, RESULT_FILE, StudyLibrary, StudyStatus, utc_now
 from hepatica.serve.pacs import Pacs, PacsUnavailableError
 from hepatica.serve.queue import Claim, JobQueue, LeaseLostError
@@ -88,12 +89,12 @@ class Worker:
                 progress("Sending the SEG and SR to the PACS", 7, 7)
                 self._require_pacs().push(_pacs_objects(attempt))
             _publish(attempt, folder)
-            self.queue.complete(claim)
+            self.queue.complete(claim, StudyResult.read_json(folder / RESULT_FILE))
             self._finish(claim, status)
         except PacsUnavailableError as error:
             log.warning("job %s: %s", claim.job_id, error)
             self.queue.retry_later(claim, str(error), delay_seconds=self.pacs_retry_seconds)
-            self._finish(claim, status, str(error), final=claim.attempt >= 3)
+            self._finish(claim, status, str(error), final=claim.last_attempt)
         except LeaseLostError:
             log.warning("job %s: lease lost; another worker runs it", claim.job_id)
         except (HepaticaInputError, BackendUnavailableError) as error:
@@ -103,7 +104,7 @@ class Worker:
             log.error("job %s failed:\n%s", claim.job_id, traceback.format_exc())
             message = f"internal error ({type(error).__name__}); see the server log"
             self.queue.retry_later(claim, message, delay_seconds=5.0)
-            self._finish(claim, status, message, final=claim.attempt >= 3)
+            self._finish(claim, status, message, final=claim.last_attempt)
         finally:
             beating.set()
             heart.join(timeout=5)
@@ -111,7 +112,8 @@ class Worker:
 
     def _require_pacs(self) -> Pacs:
         if self.pacs is None:
-            raise HepaticaInputError("this job names a PACS study but the worker has no PACS (start it with --pacs URL)")
+            raise HepaticaInputError("this job names a PACS study but the worker has no PACS (start it with "
+                                     "--pacs URL)")
         return self.pacs
 
     def _pull(self, study_uid: str, inputs: Path, progress) -> None:
