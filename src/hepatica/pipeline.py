@@ -26,8 +26,6 @@ from hepatica.report.html import write_report
 from hepatica.report.identifiers import patient_identifiers
 from hepatica.report.images import render_lesion_views, render_overview, render_views, volume_centre
 from hepatica.report.viewer_volumes import write_viewer_volumes
-from hepatica.segment import segment
-from hepatica.segment.export import export_segmentation, model_infos
 from hepatica.result import (
     Geometry,
     InputIdentifier,
@@ -40,6 +38,8 @@ from hepatica.result import (
     StudyInventory,
     StudyResult,
 )
+from hepatica.segment import segment
+from hepatica.segment.export import export_segmentation, model_infos
 
 #: Called with (step description, step number from 1, number of steps) as the pipeline advances.
 ProgressCallback = Callable[[str, int, int], None]

@@ -6,8 +6,16 @@ import pytest
 import SimpleITK as sitk
 
 from hepatica.errors import GridMismatchError
-from hepatica.io import Phase, load_dicom_series, load_study, read_dicom_seg, read_image, read_mask, resample_to_grid
-from hepatica.io import scan_dicom_folder
+from hepatica.io import (
+    Phase,
+    load_dicom_series,
+    load_study,
+    read_dicom_seg,
+    read_image,
+    read_mask,
+    resample_to_grid,
+    scan_dicom_folder,
+)
 from tests.conftest import shared
 
 

@@ -8,6 +8,7 @@ from hepatica.radiomics import Roi, compute_features, discretise
 from tests.conftest import shared
 from tests.radiomics.reference import read_reference
 
+
 @pytest.fixture(scope="module")
 def features():
     folder = shared("ibsi/ibsi_1_digital_phantom/nifti")

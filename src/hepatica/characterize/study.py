@@ -19,8 +19,13 @@ from hepatica.characterize.enhancement import measure_enhancement
 from hepatica.characterize.features import NAMES, Finding, LesionFeatures, lesion_features
 from hepatica.characterize.growth import Growth, assess_growth, match_lesions
 from hepatica.characterize.observation import observation_from_features
-from hepatica.characterize.register import (AlignedPhases, PhaseAlignmentError, StudyAlignment, align_phases,
-                                            align_prior_study)
+from hepatica.characterize.register import (
+    AlignedPhases,
+    PhaseAlignmentError,
+    StudyAlignment,
+    align_phases,
+    align_prior_study,
+)
 from hepatica.characterize.size import LesionSize, lesion_size
 from hepatica.errors import HepaticaInputError
 from hepatica.io.phase import Phase

@@ -20,7 +20,7 @@ import pydicom
 
 from hepatica import __version__
 from hepatica.io.atomic import write_text_atomic
-from hepatica.io.dicom import scan_dicom_folder, load_dicom_series
+from hepatica.io.dicom import load_dicom_series, scan_dicom_folder
 from hepatica.io.dicom_write import SeriesHeader, write_ct_series
 from hepatica.io.files import write_image
 from hepatica.io.phase import Phase

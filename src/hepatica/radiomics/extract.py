@@ -17,9 +17,9 @@ from hepatica.radiomics.features.morphology import morphology_features
 from hepatica.radiomics.features.neighbourhoods import ngldm_features, ngtdm_features
 from hepatica.radiomics.features.statistics import statistics_features
 from hepatica.radiomics.features.zones import zone_features
+from hepatica.radiomics.filters import FilterSpec
 from hepatica.radiomics.processing import interpolate, resegment
 from hepatica.radiomics.roi import Discretised, Roi, discretise
-from hepatica.radiomics.filters import FilterSpec
 from hepatica.radiomics.settings import Discretisation, ExtractionSettings
 
 

@@ -30,7 +30,7 @@ from scipy import ndimage
 from hepatica.errors import BackendUnavailableError, SegmentationInputError
 from hepatica.io.volume import Volume, resample_to_grid
 from hepatica.segment.grid import CentredAxis, centred_back, resample_centred
-from hepatica.segment.postprocess import clean_liver, clean_lesions
+from hepatica.segment.postprocess import clean_lesions, clean_liver
 from hepatica.segment.types import ModelCard, Segmentation
 
 MODELS = resources.files("hepatica.segment") / "models"

@@ -17,6 +17,7 @@ from skimage.measure import marching_cubes
 
 from hepatica.radiomics.roi import bounding_box
 
+
 def mesh(mask: np.ndarray, spacing_mm) -> tuple[np.ndarray, np.ndarray]:
     """Vertices (mm, in the array's axis order) and triangles of the mask's surface."""
     vertices, faces, _, _ = marching_cubes(np.pad(mask, 1).astype(np.float32), level=0.5,
