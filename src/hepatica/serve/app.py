@@ -11,7 +11,6 @@ once one exists (`hepatica.serve.auth`); the server binds to loopback unless tol
 
 from __future__ import annotations
 
-import secrets
 import shutil
 import tempfile
 import threading
@@ -30,10 +29,11 @@ from hepatica import __version__
 from hepatica.io.phase import Phase
 from hepatica.serve.auth import COOKIE, role_of, tokens_exist
 from hepatica.serve.database import default_url, open_database
-from hepatica.serve.library import INPUT_FOLDER, StudyLibrary, StudyStatus, UnknownStudyError, utc_now
+from hepatica.serve.library import INPUT_FOLDER, StudyLibrary, UnknownStudyError
 from hepatica.serve.pacs import Pacs
 from hepatica.serve.queue import JobQueue
 from hepatica.serve.results import StudyQuery, index_folders, search_studies, study_row, summary
+from hepatica.serve.submit import new_study_id, queue_analysis, submit_pacs_study
 from hepatica.serve.uploads import UploadError, receive_upload, unpack_study
 from hepatica.serve.worker import Worker
 
@@ -200,7 +200,7 @@ def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_optio
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > max_bytes:
             raise HTTPException(413, f"the upload is larger than the limit of {max_upload_mb:.0f} MiB")
-        study_id = f"upload-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+        study_id = new_study_id("upload")
         folder = library.root / study_id
         with tempfile.TemporaryDirectory(dir=library.root, prefix=".upload-") as scratch:
             archive = Path(scratch) / "study.zip"
@@ -211,26 +211,16 @@ def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_optio
                 raise HTTPException(error.status_code, str(error)) from error
             folder.mkdir()
             shutil.move(str(Path(scratch) / INPUT_FOLDER), folder / INPUT_FOLDER)  # the worker finds root again
-        options = {} if high_risk is None else {"high_risk": high_risk}
-        library.write_status(study_id, StudyStatus(state="queued", step="Waiting for the analyses before it",
-                                                   submitted_utc=utc_now(), options=options))
-        queue.submit(study_id, options)
+        queue_analysis(library, queue, study_id, {} if high_risk is None else {"high_risk": high_risk})
         return JSONResponse({"id": study_id, "status_url": f"/api/studies/{study_id}",
                              "viewer_url": f"/studies/{study_id}"}, status_code=202)
 
     @app.post("/api/studies/pacs", status_code=202, summary="Analyse a study of the PACS (by Study Instance UID) "
               "and send its SEG and SR back")
-    def submit_pacs_study(request_body: PacsRequest) -> JSONResponse:
+    def submit_from_pacs(request_body: PacsRequest) -> JSONResponse:
         if pacs is None:
             raise HTTPException(409, "this server has no PACS; start it with --pacs URL (a DICOMweb root)")
-        study_id = f"pacs-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
-        (library.root / study_id).mkdir()
-        options = {"pacs_study": request_body.study_instance_uid}
-        if request_body.high_risk is not None:
-            options["high_risk"] = request_body.high_risk
-        library.write_status(study_id, StudyStatus(state="queued", step="Waiting for the analyses before it",
-                                                   submitted_utc=utc_now(), options=options))
-        queue.submit(study_id, options)
+        study_id = submit_pacs_study(library, queue, request_body.study_instance_uid, request_body.high_risk)
         return JSONResponse({"id": study_id, "status_url": f"/api/studies/{study_id}",
                              "viewer_url": f"/studies/{study_id}"}, status_code=202)
 

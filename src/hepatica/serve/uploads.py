@@ -14,6 +14,8 @@ import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path, PurePosixPath
 
+import anyio
+
 CHUNK = 1 << 20
 MAX_MEMBERS = 50_000
 
@@ -27,15 +29,16 @@ class UploadError(ValueError):
 
 
 async def receive_upload(chunks: AsyncIterator[bytes], target: Path, max_bytes: int) -> int:
-    """Write the body ``chunks`` to ``target``, refusing with 413 past ``max_bytes``; the bytes written."""
+    """Write the body ``chunks`` to ``target``, refusing with 413 past ``max_bytes``; the bytes written. The file
+    is written from a worker thread, so a slow disk does not hold up the server's other requests."""
     written = 0
-    with open(target, "wb") as out:
+    async with await anyio.open_file(target, "wb") as out:
         async for chunk in chunks:
             written += len(chunk)
             if written > max_bytes:
                 raise UploadError(f"the upload is larger than the limit of {max_bytes / 2**20:.0f} MiB; send a "
                                   "smaller study or start the server with a larger --max-upload-mb", 413)
-            out.write(chunk)
+            await out.write(chunk)
     if written == 0:
         raise UploadError("the upload is empty: send a zip of the study's DICOM or NIfTI files")
     return written
