@@ -214,8 +214,11 @@ def lirads(features_file: Path, out_file: Path | None) -> None:
 @click.option("--pacs", "pacs_url", metavar="URL",
               help="DICOMweb root of the PACS (e.g. http://127.0.0.1:8042/dicom-web for Orthanc): studies can be "
                    "submitted by UID, their SEG and SR go back there.")
+@click.option("--watch-orthanc", metavar="URL",
+              help="Orthanc's REST root (e.g. http://127.0.0.1:8042): analyse each new study it receives (needs "
+                   "--pacs, its DICOMweb root). One watcher per Orthanc.")
 def serve(data_dir: Path, host: str, port: int, max_upload_mb: float, no_radiomics: bool, database_url: str | None,
-          workers: int, pacs_url: str | None) -> None:
+          workers: int, pacs_url: str | None, watch_orthanc: str | None) -> None:
     """Serve the studies in DATA: a study list, a viewer per study (phases, windows, overlays, lesions) and
     uploads of new studies (a zip of DICOM or NIfTI files) that are analysed in the background."""
     import uvicorn
@@ -229,8 +232,9 @@ def serve(data_dir: Path, host: str, port: int, max_upload_mb: float, no_radiomi
             if not tokens_exist(open_database(database_url or default_url(data_dir))):
                 raise HepaticaInputError(f"serving on {host} (beyond this machine) needs API tokens first: "
                                          f"hepatica token create --data {data_dir} --name NAME --role submit")
-    app = create_app(data_dir, max_upload_mb=max_upload_mb, analysis_options={"radiomics": not no_radiomics},
-                     database_url=database_url, workers=workers, pacs_url=pacs_url)
+    with _errors_as_messages():
+        app = create_app(data_dir, max_upload_mb=max_upload_mb, analysis_options={"radiomics": not no_radiomics},
+                         database_url=database_url, workers=workers, pacs_url=pacs_url, watch_orthanc=watch_orthanc)
     console.print(f"Serving {data_dir} on http://{host}:{port}/ (Ctrl-C stops)", highlight=False, soft_wrap=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
@@ -315,7 +319,8 @@ def cohort_run(manifest: Path, out_dir: Path, scheduler: str | None, workers: in
 
         outcomes = run_cohort(manifest, out_dir, scheduler, workers, database_url, options, report)
     failed = [o for o in outcomes if o.state == "failed"]
-    console.print(f"{len(outcomes) - len(failed)} of {len(outcomes)} cases done; {escape(str(out_dir / 'cohort.parquet'))}")
+    table = escape(str(out_dir / "cohort.parquet"))
+    console.print(f"{len(outcomes) - len(failed)} of {len(outcomes)} cases done; {table}")
     for outcome in failed:
         console.print(f"  {escape(outcome.case)}: {escape(outcome.error or '')}")
     if failed:
@@ -435,7 +440,8 @@ def model_evaluate(model_dir: Path, features_file: Path, clinical_file: Path | N
 
 @model.command("reliability")
 @click.option("--batch", "manifest", type=click.Path(dir_okay=False, path_type=Path),
-              help="Manifest of images and masks (as for `hepatica radiomics --batch`): ICC(1,1) over perturbed copies.")
+              help="Manifest of images and masks (as for `hepatica radiomics --batch`): ICC(1,1) over perturbed "
+                   "copies.")
 @click.option("--params", "params_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Radiomics parameter file (the one the modelled features were extracted with).")
 @click.option("--copies", default=8, show_default=True, type=click.IntRange(2, 100),
@@ -531,8 +537,8 @@ def _progress(quiet: bool):
     if quiet:
         yield None
         return
-    columns = (SpinnerColumn(), TextColumn("{task.description:<32}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-               TimeElapsedColumn())
+    columns = (SpinnerColumn(), TextColumn("{task.description:<32}"), BarColumn(),
+               TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task("Starting", total=1)
 

@@ -84,7 +84,7 @@ class OrthancServer:
         config.write_text(json.dumps({
             "Name": "hepatica-test", "StorageDirectory": str(self.folder / "db"),
             "IndexDirectory": str(self.folder / "db"), "HttpPort": self.port, "DicomServerEnabled": False,
-            "RemoteAccessAllowed": False, "AuthenticationEnabled": False,
+            "RemoteAccessAllowed": False, "AuthenticationEnabled": False, "StableAge": 2,
             "Plugins": ["/usr/share/orthanc/plugins/libOrthancDicomWeb.so"],
             "DicomWeb": {"Enable": True, "Root": "/dicom-web/"}}))
         with open(self.folder / "log", "a") as log:  # the child keeps its own copy of the descriptor

@@ -26,6 +26,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, Field
 
 from hepatica import __version__
+from hepatica.errors import HepaticaInputError
 from hepatica.io.phase import Phase
 from hepatica.serve.auth import COOKIE, role_of, tokens_exist
 from hepatica.serve.database import default_url, open_database
@@ -35,6 +36,7 @@ from hepatica.serve.queue import JobQueue
 from hepatica.serve.results import StudyQuery, index_folders, search_studies, study_row, summary
 from hepatica.serve.submit import new_study_id, queue_analysis, submit_pacs_study
 from hepatica.serve.uploads import UploadError, receive_upload, unpack_study
+from hepatica.serve.watch import OrthancWatcher
 from hepatica.serve.worker import Worker
 
 STATIC = Path(__file__).parent / "static"
@@ -48,18 +50,22 @@ ZIP_BODY = {"requestBody": {"required": True, "description": "A zip archive of t
 
 def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_options: dict | None = None,
                database_url: str | None = None, workers: int = 1, pacs_url: str | None = None,
-               pacs_retry_seconds: float = 30.0) -> FastAPI:
+               pacs_retry_seconds: float = 30.0, watch_orthanc: str | None = None,
+               watch_seconds: float = 10.0) -> FastAPI:
     """The application serving the studies in ``data_dir`` (created if needed). Jobs are kept in
     ``database_url`` (default: SQLite ``hepatica.db`` in ``data_dir``) and run by ``workers`` threads of this
     process (0: only by separate ``hepatica worker`` processes). With ``pacs_url`` (a DICOMweb root) studies can
-    be submitted by Study Instance UID: pulled, analysed, and their SEG and SR pushed back. ``analysis_options`` are
-    passed to
-    ``hepatica.pipeline.analyze`` for uploads (e.g. ``{"radiomics": False}``)."""
+    be submitted by Study Instance UID: pulled, analysed, and their SEG and SR pushed back; with ``watch_orthanc``
+    (that PACS' Orthanc REST root) each new study Orthanc receives is queued so, checked every ``watch_seconds``.
+    ``analysis_options`` are passed to ``hepatica.pipeline.analyze`` (e.g. ``{"radiomics": False}``)."""
     library = StudyLibrary(Path(data_dir))
     library.root.mkdir(parents=True, exist_ok=True)
     queue = JobQueue(open_database(database_url or default_url(library.root)))
     stop = threading.Event()
     pacs = Pacs(pacs_url) if pacs_url else None
+    if watch_orthanc and pacs is None:
+        raise HepaticaInputError("watching Orthanc needs its DICOMweb root too (--pacs URL), to pull the studies")
+    watcher = OrthancWatcher(watch_orthanc, library, queue) if watch_orthanc else None
     max_bytes = int(max_upload_mb * 2**20)
     pages = Environment(loader=PackageLoader("hepatica.serve", "templates"), autoescape=select_autoescape(["j2"]))
 
@@ -68,6 +74,9 @@ def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_optio
         threads = [threading.Thread(target=Worker(library, queue, analysis_options, pacs=pacs,
                                                   pacs_retry_seconds=pacs_retry_seconds).run_until, args=(stop,),
                                     daemon=True, name=f"hepatica-worker-{n}") for n in range(workers)]
+        if watcher is not None:
+            threads.append(threading.Thread(target=watcher.run_until, args=(stop, watch_seconds), daemon=True,
+                                            name="hepatica-orthanc-watcher"))
         for thread in threads:
             thread.start()
         yield
