@@ -6,6 +6,8 @@ import os
 import shutil
 import socket
 import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 
@@ -15,9 +17,19 @@ def _run_as_postgres(args, check=True):
     return subprocess.run(prefix + args, check=check, capture_output=True, text=True)
 
 
+@dataclass(frozen=True)
+class PostgresCluster:
+    """The test server: ``url`` of its database; ``restart()``, ``stop()`` and ``start()`` the server."""
+
+    url: str
+    restart: Callable[[], object]
+    stop: Callable[[], object]
+    start: Callable[[], object]
+
+
 @pytest.fixture(scope="session")
 def postgres_cluster(tmp_path_factory):
-    """(url, restart) of a fresh PostgreSQL database; ``restart()`` restarts the server."""
+    """A fresh PostgreSQL server and database (`PostgresCluster`)."""
     binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not binaries:
         if os.environ.get("HEPATICA_REQUIRE_POSTGRES") == "1":
@@ -39,11 +51,12 @@ def postgres_cluster(tmp_path_factory):
     _run_as_postgres(start + ["start"])
     _run_as_postgres([f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "hepatica_test"])
 
-    def restart():
-        _run_as_postgres(start + ["restart", "-m", "fast"])
-
-    yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/hepatica_test", restart
-    _run_as_postgres([f"{bindir}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"], check=False)
+    stop = [f"{bindir}/pg_ctl", "-D", str(data), "-w", "-m"]
+    yield PostgresCluster(url=f"postgresql+psycopg://postgres@127.0.0.1:{port}/hepatica_test",
+                          restart=lambda: _run_as_postgres(start + ["restart", "-m", "fast"]),
+                          stop=lambda: _run_as_postgres(stop + ["fast", "stop"]),
+                          start=lambda: _run_as_postgres(start + ["start"]))
+    _run_as_postgres(stop + ["immediate", "stop"], check=False)
 
 
 @pytest.fixture()
@@ -53,7 +66,7 @@ def postgres_url(postgres_cluster):
 
     from sqlalchemy import create_engine
 
-    url, _ = postgres_cluster
+    url = postgres_cluster.url
     name = f"hepatica_{secrets.token_hex(4)}"
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:

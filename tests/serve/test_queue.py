@@ -14,11 +14,7 @@ from hepatica.serve.queue import JobQueue, LeaseLostError
 def engine(request, tmp_path):
     if request.param == "sqlite":
         return open_database(f"sqlite:///{tmp_path / 'jobs.db'}")
-    url, _ = request.getfixturevalue("postgres_cluster")
-    engine = open_database(url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DELETE FROM jobs")
-    return engine
+    return open_database(request.getfixturevalue("postgres_url"))
 
 
 def test_concurrent_workers_claim_each_job_exactly_once(engine):
@@ -81,11 +77,9 @@ def test_attempts_are_bounded_and_passing_failures_retry_later(engine):
     assert job.state == "done"
 
 
-def test_postgres_restart_during_a_run_loses_and_duplicates_nothing(postgres_cluster):
-    url, restart = postgres_cluster
-    engine = open_database(url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DELETE FROM jobs")
+def test_postgres_restart_during_a_run_loses_and_duplicates_nothing(postgres_cluster, postgres_url):
+    restart = postgres_cluster.restart
+    engine = open_database(postgres_url)
     queue = JobQueue(engine, lease_seconds=2)
     submitted = {queue.submit(f"s{i}") for i in range(20)}
     done, failures = [], []

@@ -5,7 +5,9 @@ A worker claims a job (`hepatica.serve.queue`), keeps its lease alive from a hea
 ``hepatica.pipeline.analyze`` writes into a private ``.attempt-<token>`` folder of the study, then, still holding
 the lease, moves the outputs into the study folder (``result.json`` last, so a reader sees the old analysis or the
 whole new one) and marks the job done. A worker that dies leaves only its attempt folder; the job's lease runs
-out and another worker runs it again. Progress goes to the study's ``status.json`` for the pages.
+out and another worker runs it again. A database that does not answer when the analysis ends is waited for (the
+analysis is kept, and completed if no other worker took the job meanwhile). Progress goes to the study's
+``status.json`` for the pages.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ import os
 import shutil
 import socket
 import threading
+import time
 import traceback
 from pathlib import Path
+
+from sqlalchemy.exc import OperationalError
 
 from hepatica.errors import BackendUnavailableError, HepaticaInputError
 from hepatica.result import StudyResult
@@ -32,12 +37,14 @@ class Worker:
     """Claims and runs jobs of ``queue`` for the studies of ``library``."""
 
     def __init__(self, library: StudyLibrary, queue: JobQueue, analysis_options: dict | None = None,
-                 name: str | None = None, pacs: Pacs | None = None, pacs_retry_seconds: float = 30.0) -> None:
+                 name: str | None = None, pacs: Pacs | None = None, pacs_retry_seconds: float = 30.0,
+                 database_patience_s: float = 600.0) -> None:
         self.library = library
         self.queue = queue
         self.options = dict(analysis_options or {})
         self.pacs = pacs
         self.pacs_retry_seconds = pacs_retry_seconds
+        self.database_patience_s = database_patience_s
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
     def run_one(self) -> bool:
@@ -84,12 +91,13 @@ class Worker:
                 self._pull(study_uid, folder / INPUT_FOLDER, progress)
             analyze(analysis_root(folder / INPUT_FOLDER), attempt, progress=progress,
                     command="serve pacs" if study_uid else "serve upload", **{**self.options, **options})
-            self.queue.heartbeat(claim)  # still ours: push back, publish
+            self._patiently(lambda: self.queue.heartbeat(claim), claim, status)  # still ours: push back, publish
             if study_uid is not None:
                 progress("Sending the SEG and SR to the PACS", 7, 7)
                 self._require_pacs().push(_pacs_objects(attempt))
             _publish(attempt, folder)
-            self.queue.complete(claim, StudyResult.read_json(folder / RESULT_FILE))
+            result = StudyResult.read_json(folder / RESULT_FILE)
+            self._patiently(lambda: self.queue.complete(claim, result), claim, status)
             self._finish(claim, status)
         except PacsUnavailableError as error:
             log.warning("job %s: %s", claim.job_id, error)
@@ -109,6 +117,22 @@ class Worker:
             beating.set()
             heart.join(timeout=5)
             shutil.rmtree(attempt, ignore_errors=True)
+
+    def _patiently(self, action, claim: Claim, status: StudyStatus) -> None:
+        """Run the queue ``action``; while the database does not answer (restarting?), say so in the study's status
+        and try again, for up to ``database_patience_s``, so that an outage does not cost the analysis just made.
+        The lease token still decides: if another worker took the job meanwhile, LeaseLostError."""
+        deadline = time.monotonic() + self.database_patience_s
+        while True:
+            try:
+                return action()
+            except OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                log.warning("job %s: the database does not answer; trying again", claim.job_id)
+                self.library.write_status(claim.study_id, status.model_copy(update={
+                    "state": "running", "step": "Analysed; waiting for the job database to answer"}))
+                time.sleep(2.0)
 
     def _require_pacs(self) -> Pacs:
         if self.pacs is None:
