@@ -20,7 +20,7 @@ from pydicom.sr.codedict import codes
 from hepatica import __version__
 from hepatica.errors import HepaticaInputError, UnreadableFileError
 from hepatica.io.atomic import atomic_path
-from hepatica.io.seg import source_headers
+from hepatica.io.seg import new_uid, source_headers
 from hepatica.io.volume import Volume
 
 PRIVATE_SCHEME = "99HEPATICA"
@@ -72,9 +72,10 @@ class LiverReport:
 
 
 def write_measurement_report(seg_path: Path | str, source: Volume, liver: LiverReport,
-                             lesions: list[LesionReport], path: Path | str) -> Path:
+                             lesions: list[LesionReport], path: Path | str, uid_seed: str | None = None) -> Path:
     """Write a TID 1500 Comprehensive 3D SR with the liver's and each lesion's measurements, referencing the SEG
-    at ``seg_path`` (written for ``source``, a series read from DICOM)."""
+    at ``seg_path`` (written for ``source``, a series read from DICOM); UIDs derive from ``uid_seed`` when given
+    (as for the SEG)."""
     files = source.metadata.get("source_files")
     if source.metadata.get("source") != "dicom" or not files:
         raise HepaticaInputError("A DICOM SR must reference DICOM source images; this image was not read from DICOM.")
@@ -87,8 +88,9 @@ def write_measurement_report(seg_path: Path | str, source: Volume, liver: LiverR
 
     def group(label: str, finding, measurements, evaluations):
         return hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations(
-            tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=label),
-            referenced_segment=hd.sr.ReferencedSegment.from_segmentation(seg, segments[label]),
+            tracking_identifier=hd.sr.TrackingIdentifier(uid=new_uid(uid_seed, f"tracking-{label}"),
+                                                         identifier=label),
+            referenced_segment=_referenced_segment(seg, segments[label]),
             finding_type=finding, finding_sites=[hd.sr.FindingSite(codes.SCT.Liver)],
             measurements=measurements, qualitative_evaluations=evaluations or None)
 
@@ -111,15 +113,17 @@ def write_measurement_report(seg_path: Path | str, source: Volume, liver: LiverR
     observer = hd.sr.ObserverContext(
         observer_type=codes.DCM.Device,
         observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(
-            uid=hd.UID(), name="Hepatica", manufacturer_name="Hepatica", model_name="Hepatica"))
+            uid=new_uid(uid_seed, "observer"), name="Hepatica", manufacturer_name="Hepatica",
+            model_name="Hepatica"))
     report = hd.sr.MeasurementReport(
         observation_context=hd.sr.ObservationContext(observer_device_context=observer),
         procedure_reported=codes.LN.CTUnspecifiedBodyRegion,
         imaging_measurements=groups, title=codes.DCM.ImagingMeasurementReport)
     sr = hd.sr.Comprehensive3DSR(
         evidence=source_images + [seg], content=report,
-        series_instance_uid=hd.UID(), series_number=int(source.metadata.get("series_number") or 0) + 2000,
-        sop_instance_uid=hd.UID(), instance_number=1, manufacturer="Hepatica",
+        series_instance_uid=new_uid(uid_seed, "sr-series"),
+        series_number=int(source.metadata.get("series_number") or 0) + 2000,
+        sop_instance_uid=new_uid(uid_seed, "sr-instance"), instance_number=1, manufacturer="Hepatica",
         series_description="Hepatica measurements", is_complete=True, is_final=False, is_verified=False,
         institution_name=None, software_versions=__version__)
     path = Path(path)
@@ -130,6 +134,18 @@ def write_measurement_report(seg_path: Path | str, source: Volume, liver: LiverR
 
 def _measurement(name, value: float, unit) -> hd.sr.Measurement:
     return hd.sr.Measurement(name=name, value=round(float(value), 3), unit=unit)
+
+
+def _referenced_segment(seg: hd.seg.Segmentation, number: int) -> hd.sr.ReferencedSegment:
+    """The reference to segment ``number`` of ``seg``. highdicom's ``from_segmentation`` reads the segment of each
+    frame from the per-frame groups, but a SEG of one segment (a liver without lesions) keeps it in the shared
+    group (highdicom 0.28 writes it so); then the segment is referred to by its number and the source images."""
+    shared = seg.SharedFunctionalGroupsSequence[0]
+    if "SegmentIdentificationSequence" not in shared:
+        return hd.sr.ReferencedSegment.from_segmentation(seg, number)
+    sources = [hd.sr.SourceImageForSegmentation(item.ReferencedSOPClassUID, item.ReferencedSOPInstanceUID)
+               for series in seg.ReferencedSeriesSequence for item in series.ReferencedInstanceSequence]
+    return hd.sr.ReferencedSegment(seg.SOPClassUID, seg.SOPInstanceUID, number, source_images=sources)
 
 
 def read_measurement_report(path: Path | str) -> dict[str, dict[str, float | str]]:
