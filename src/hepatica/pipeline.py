@@ -76,6 +76,7 @@ def analyze(
     interval_days: float | None = None,
     identifiers_in_report: bool = False,
     pdf: bool = True,
+    uid_seed: str | None = None,
 ) -> AnalysisOutputs:
     """Analyse one study and write ``out_dir/result.json``, ``out_dir/report.html``, ``out_dir/images/`` and,
     unless ``backend`` is None, the masks in ``out_dir/segmentation/``, (with ``lirads``) the LI-RADS features
@@ -85,7 +86,8 @@ def analyze(
     patient (read like ``inputs``): it is segmented with the same backend and aligned to this one, its lesions
     matched to this study's for threshold growth and RECIST 1.1; ``interval_days`` between the two studies
     defaults to the difference of their DICOM study dates. The report (``report.html`` and, with ``pdf``,
-    ``report.pdf``) names the patient only with ``identifiers_in_report``.
+    ``report.pdf``) names the patient only with ``identifiers_in_report``. With ``uid_seed`` the DICOM SEG's and
+    SR's UIDs derive from it: the service seeds them per job, so a job run again sends the PACS the same instances.
 
     ``inputs`` and ``phases`` are as for :func:`hepatica.io.load_study`. The liver and lesions are segmented on
     the portal-venous series (else the first CT series) with the named segmentation backend.
@@ -103,7 +105,7 @@ def analyze(
         target = segmentation_series(study)
         segmentation = segment(target.volume, backend=backend)
         outputs = export_segmentation(segmentation, target.volume, out_dir / "segmentation", target.id,
-                                      relative_to=out_dir)
+                                      relative_to=out_dir, uid_seed=uid_seed)
         segmented = (target, segmentation, outputs)
         models = model_infos(segmentation)
     step()
@@ -120,7 +122,7 @@ def analyze(
         seg_dir = out_dir / "segmentation"
         files = segmented[2].summary.files
         sr = write_study_sr(segmented[2].summary, lirads_summary, segmented[0].volume,
-                            out_dir / files["dicom_seg"], seg_dir)
+                            out_dir / files["dicom_seg"], seg_dir, uid_seed=uid_seed)
         files["dicom_sr"] = sr.relative_to(out_dir).as_posix()
     step()
     radiomics_summary = None

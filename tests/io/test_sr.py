@@ -72,3 +72,32 @@ def test_a_report_needs_the_segments_it_names(small_phantom, small_phantom_files
     lesion = portal.with_array((small_phantom.lesion_labels.array == 1).astype(np.uint8))
     with pytest.raises(HepaticaInputError, match="has no segment lesion_1"):
         write_measurement_report(seg, portal, LIVER, [_lesion_report(lesion)], tmp_path / "sr.dcm")
+
+
+def test_a_uid_seed_gives_the_same_seg_and_sr_instances_every_time(small_phantom, small_phantom_files, tmp_path):
+    portal = load_study(small_phantom_files.dicom).by_phase[Phase.PORTAL_VENOUS].volume
+    liver = portal.with_array(small_phantom.liver.array)
+    lesion = portal.with_array((small_phantom.lesion_labels.array == 1).astype(np.uint8))
+
+    def uids(name, seed):
+        seg = write_dicom_seg({"liver": liver, "lesion_1": lesion}, portal, tmp_path / f"{name}-seg.dcm",
+                              uid_seed=seed)
+        sr = write_measurement_report(seg, portal, LIVER, [_lesion_report(lesion)], tmp_path / f"{name}-sr.dcm",
+                                      uid_seed=seed)
+        return [(d.SeriesInstanceUID, d.SOPInstanceUID) for d in map(pydicom.dcmread, (seg, sr))]
+
+    first, again, other, unseeded = uids("a", "job-1"), uids("b", "job-1"), uids("c", "job-2"), uids("d", None)
+    assert first == again
+    assert not {u for pair in first for u in pair} & {u for pair in other + unseeded for u in pair}
+    assert len({u for pair in first for u in pair}) == 4  # series and instances of SEG and SR all differ
+
+
+def test_a_liver_without_lesions_gets_a_valid_report(small_phantom, small_phantom_files, tmp_path):
+    """A SEG of one segment keeps its segment number in the shared functional groups; the SR must still refer to
+    it (highdicom's from_segmentation does not read it from there)."""
+    portal = load_study(small_phantom_files.dicom).by_phase[Phase.PORTAL_VENOUS].volume
+    seg = write_dicom_seg({"liver": portal.with_array(small_phantom.liver.array)}, portal, tmp_path / "seg.dcm")
+    sr = write_measurement_report(seg, portal, LiverReport("liver", 1500.5, 0.0), [], tmp_path / "sr.dcm")
+    assert dciodvfy_errors(sr) == []
+    assert read_measurement_report(sr) == {"liver": {"Volume": 1500.5,
+                                                     "Lesion volume as a share of liver volume": 0.0}}

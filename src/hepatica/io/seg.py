@@ -56,11 +56,13 @@ def write_dicom_seg(
     path: Path | str,
     series_description: str = "Hepatica segmentation",
     manual: bool = False,
+    uid_seed: str | None = None,
 ) -> Path:
     """Write binary ``segments`` (name -> mask on ``source``'s grid) as a DICOM SEG referencing ``source``.
 
     ``source`` must have been read from DICOM (its metadata lists the source files). Empty segments are left
-    out, since a SEG cannot hold them; at least one segment must be non-empty.
+    out, since a SEG cannot hold them; at least one segment must be non-empty. With ``uid_seed`` the series and
+    instance UIDs derive from it (`new_uid`), so writing again with the same seed gives the same instance.
     """
     files = source.metadata.get("source_files")
     if source.metadata.get("source") != "dicom" or not files:
@@ -95,9 +97,9 @@ def write_dicom_seg(
         pixel_array=np.stack(masks, axis=-1).astype(np.uint8),
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
         segment_descriptions=descriptions,
-        series_instance_uid=hd.UID(),
+        series_instance_uid=new_uid(uid_seed, "seg-series"),
         series_number=int(source.metadata.get("series_number") or 0) + 1000,
-        sop_instance_uid=hd.UID(),
+        sop_instance_uid=new_uid(uid_seed, "seg-instance"),
         instance_number=1,
         manufacturer="Hepatica",
         manufacturer_model_name="Hepatica",
@@ -109,6 +111,14 @@ def write_dicom_seg(
     with atomic_path(path) as tmp:
         seg.save_as(tmp)
     return path
+
+
+def new_uid(seed: str | None, purpose: str) -> hd.UID:
+    """A new random UID, or with ``seed`` the one derived from ``seed`` and ``purpose`` (the same every time): a job
+    that is run again after a crash then pushes the same SEG and SR instances, which a PACS stores once."""
+    if seed is None:
+        return hd.UID()
+    return hd.UID(pydicom.uid.generate_uid(entropy_srcs=["hepatica", seed, purpose]))
 
 
 def source_headers(files: list[str]) -> list[pydicom.Dataset]:

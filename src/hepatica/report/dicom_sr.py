@@ -13,9 +13,9 @@ SR_FILE = "measurements_sr.dcm"
 
 
 def write_study_sr(segmentation: SegmentationSummary, lirads: LiradsSummary | None, source: Volume,
-                   seg_path: Path, out_dir: Path) -> Path:
+                   seg_path: Path, out_dir: Path, uid_seed: str | None = None) -> Path:
     """Write ``out_dir/measurements_sr.dcm`` from the segmentation summary (volumes, diameters) and, when
-    given, the LI-RADS section (category and major features per lesion)."""
+    given, the LI-RADS section (category and major features per lesion); ``uid_seed`` as for the SEG."""
     characterized = {entry.id: entry for entry in (lirads.lesions if lirads else [])}
     lesions = []
     for lesion in segmentation.lesions:
@@ -26,7 +26,7 @@ def write_study_sr(segmentation: SegmentationSummary, lirads: LiradsSummary | No
             longest_3d_diameter_mm=lesion.longest_3d_diameter_mm,
             lirads_category=entry.category if entry else None, features=_features(entry) if entry else {}))
     liver = LiverReport("liver", segmentation.liver_volume_ml, segmentation.tumour_burden_percent)
-    return write_measurement_report(seg_path, source, liver, lesions, out_dir / SR_FILE)
+    return write_measurement_report(seg_path, source, liver, lesions, out_dir / SR_FILE, uid_seed)
 
 
 def _features(entry) -> dict[str, bool]:

@@ -23,11 +23,12 @@ class SegmentationOutputs:
 
 
 def export_segmentation(segmentation: Segmentation, image: Volume, out_dir: Path | str, series_id: str,
-                        relative_to: Path | str | None = None) -> SegmentationOutputs:
+                        relative_to: Path | str | None = None, uid_seed: str | None = None) -> SegmentationOutputs:
     """Write ``liver.nii.gz``, ``lesions.nii.gz`` (one label per lesion, 1 = largest) and, when ``image`` came
     from DICOM, ``segmentation.dcm`` (DICOM SEG: the liver and one segment per lesion) into ``out_dir``.
 
-    File paths in the summary are relative to ``relative_to`` (default ``out_dir``)."""
+    File paths in the summary are relative to ``relative_to`` (default ``out_dir``); ``uid_seed`` fixes the SEG's
+    UIDs (`hepatica.io.seg.new_uid`)."""
     out_dir = Path(out_dir)
     base = Path(relative_to) if relative_to is not None else out_dir
     labels = label_lesions(segmentation.lesions)
@@ -42,7 +43,8 @@ def export_segmentation(segmentation: Segmentation, image: Volume, out_dir: Path
         segments = {"liver": segmentation.liver}
         for lesion in measurement.lesions:
             segments[f"lesion_{lesion.label}"] = labels.with_array((labels.array == lesion.label).astype("uint8"))
-        files["dicom_seg"] = write_dicom_seg(segments, image, out_dir / "segmentation.dcm").name
+        files["dicom_seg"] = write_dicom_seg(segments, image, out_dir / "segmentation.dcm",
+                                            uid_seed=uid_seed).name
     summary = SegmentationSummary(
         series_id=series_id,
         backend=segmentation.backend,

@@ -90,7 +90,8 @@ class Worker:
             if study_uid is not None:
                 self._pull(study_uid, folder / INPUT_FOLDER, progress)
             analyze(analysis_root(folder / INPUT_FOLDER), attempt, progress=progress,
-                    command="serve pacs" if study_uid else "serve upload", **{**self.options, **options})
+                    command="serve pacs" if study_uid else "serve upload",
+                    uid_seed=f"{claim.study_id}/job-{claim.job_id}", **{**self.options, **options})
             self._patiently(lambda: self.queue.heartbeat(claim), claim, status)  # still ours: push back, publish
             if study_uid is not None:
                 progress("Sending the SEG and SR to the PACS", 7, 7)
