@@ -1,6 +1,6 @@
 """The service against a real Orthanc over DICOMweb: pull a study, analyse it, push the SEG and SR back, and read
 them from Orthanc afterwards; with Orthanc down the job waits with a clear reason and completes once when it is
-back, nothing lost or duplicated."""
+back; a job run again after its push stores nothing twice: nothing lost or duplicated."""
 
 import time
 
@@ -9,8 +9,12 @@ import pydicom
 from fastapi.testclient import TestClient
 
 from hepatica.serve import create_app
+from hepatica.serve.database import default_url, open_database
+from hepatica.serve.library import StudyLibrary
 from hepatica.serve.pacs import Pacs
 from hepatica.serve.queue import JobQueue
+from hepatica.serve.submit import submit_pacs_study
+from hepatica.serve.worker import Worker
 
 
 def _study_into(orthanc_url, dicom_folder) -> str:
@@ -92,3 +96,37 @@ def test_a_study_the_pacs_does_not_have_fails_with_the_reason(orthanc, tmp_path)
         status = _wait(client, study_id)
         assert status["state"] == "failed" and "no such study" in status["error"] and "1.2.3.4.5" in status["error"]
         assert client.post("/api/studies/pacs", json={"study_instance_uid": "../etc"}).status_code == 422
+
+
+class _DiesAfterPushing(JobQueue):
+    """A queue whose first completion fails, as if the worker died between pushing to the PACS and recording the
+    job done: the job is run again."""
+
+    died = False
+
+    def complete(self, claim, result=None):
+        if not self.died:
+            self.died = True
+            raise RuntimeError("the worker died after pushing")
+        super().complete(claim, result)
+
+
+def test_a_job_run_again_after_its_push_sends_the_same_seg_and_sr(orthanc, small_phantom_files, tmp_path):
+    orthanc.start()
+    study_uid = _study_into(orthanc.url, small_phantom_files.dicom)
+    library = StudyLibrary(tmp_path / "studies")
+    library.root.mkdir()
+    queue = _DiesAfterPushing(open_database(default_url(library.root)))
+    study_id = submit_pacs_study(library, queue, study_uid)
+    pacs = Pacs(orthanc.url)
+    worker = Worker(library, queue, {"radiomics": False, "lirads": False}, pacs=pacs)
+    deadline = time.monotonic() + 600
+    while queue.jobs(study_id)[0].state != "done":
+        assert time.monotonic() < deadline
+        worker.run_one() or time.sleep(0.5)
+    (job,) = queue.jobs(study_id)
+    assert queue.died and job.attempts == 2
+    assert _modalities(pacs, study_uid) == ["CT"] * 4 + ["SEG", "SR"]  # pushed twice, stored once
+    for series in pacs.series_of(study_uid):
+        if series["00080060"]["Value"][0] in ("SEG", "SR"):
+            assert len(pacs.client.search_for_instances(study_uid, series["0020000E"]["Value"][0])) == 1
