@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from hepatica.cli import main
+from hepatica.cohort.run import thread_limits
 from hepatica.serve.database import open_database
 
 
@@ -40,3 +41,9 @@ def test_a_cohort_runs_on_dask_records_everything_and_resumes(small_phantom_file
     again = CliRunner().invoke(main, args)  # resumes: only the failed case is tried again
     assert "2 of 3 cases done" in again.output
     assert (out / "cases" / "a" / "result.json").stat().st_mtime_ns == stamp
+
+
+def test_local_workers_share_the_cores_instead_of_each_taking_all():
+    assert set(thread_limits(2, cores=2).values()) == {"1"}
+    assert thread_limits(1, cores=8)["HEPATICA_THREADS"] == "8" and thread_limits(3, cores=8)["OMP_NUM_THREADS"] == "2"
+    assert thread_limits(4, cores=2)["ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS"] == "1"  # never zero

@@ -126,10 +126,10 @@ def run_cohort(manifest: Path, out: Path, scheduler: str | None = None, workers:
     outcomes = dict(earlier)
     if todo:
         cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                      dashboard_address=None)
+                                                      dashboard_address=None, env=thread_limits(workers))
         with Client(scheduler or cluster) as client:
-            futures = [client.submit(analyse_case, s, str(out), dict(options or {}), key=f"case-{s.case}-{uuid.uuid4().hex[:6]}",
-                                     pure=False) for s in todo]
+            futures = [client.submit(analyse_case, s, str(out), dict(options or {}),
+                                     key=f"case-{s.case}-{uuid.uuid4().hex[:6]}", pure=False) for s in todo]
             for done, future in enumerate(as_completed(futures), start=1):
                 outcome = future.result()
                 outcomes[outcome.case] = outcome
@@ -141,6 +141,15 @@ def run_cohort(manifest: Path, out: Path, scheduler: str | None = None, workers:
     ordered = [outcomes[s.case] for s in studies if s.case in outcomes]
     _write_parquet(ordered, out / "cohort.parquet")
     return ordered
+
+
+def thread_limits(workers: int, cores: int | None = None) -> dict[str, str]:
+    """Environment for each of ``workers`` local worker processes: an equal share of the cores for ONNX Runtime
+    (HEPATICA_THREADS), ITK and the BLAS/OpenMP libraries, so that the processes do not all compete for every
+    core (each library would otherwise start a thread per core in every process)."""
+    share = str(max(1, (cores or os.cpu_count() or 1) // workers))
+    return {name: share for name in ("HEPATICA_THREADS", "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS", "OMP_NUM_THREADS",
+                                     "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
 def _record(engine, cohort: str, outcome: CaseOutcome) -> None:
