@@ -1,12 +1,13 @@
 """The viewer end to end in a real browser: headless Debian Chromium driven by Playwright opens the study list,
 loads the demo study, switches phase, clicks a lesion, and the canvas' pixels show the CT with the overlays; a
-study uploaded from the page shows its progress and opens in the viewer.
+study uploaded from the page shows its progress and opens in the viewer; the list searches by lesion category.
 
 Skipped (with the reason) where Chromium is not installed, unless HEPATICA_REQUIRE_BROWSER is set, as .ci/run
 does: there a missing browser fails the test.
 """
 
 import io
+import json
 import os
 import re
 import shutil
@@ -145,4 +146,27 @@ def test_a_study_uploaded_from_the_page_shows_its_progress_and_opens_in_the_view
         page.wait_for_function("window.hepaticaViewer && window.hepaticaViewer.ready", timeout=60_000)
         assert page.evaluate("hepaticaViewer.data.phases.length") == 4
         assert ct_pixels(canvas(page)).mean() > 0.15
+    assert errors == []
+
+
+def test_the_study_list_searches_by_lesion_category_and_size(page, demo_dir):
+    page, errors = page
+    result = json.loads((demo_dir / "result.json").read_text())
+    present = sorted({lesion["category"] for lesion in result["lirads"]["lesions"]} - {None})
+    absent = next(c for c in ("LR-TIV", "LR-NC", "LR-1", "LR-2") if c not in present)
+    with serving(demo_dir.parent, workers=0) as server:
+        page.goto(server + "/")
+        page.wait_for_selector("tr[data-study=demo]")
+        page.select_option("#search-category", absent)
+        page.click("#search button[type=submit]")
+        page.wait_for_selector("text=No study matches the search.")
+        assert page.locator("#search-count").inner_text() == "0 studies"
+        page.select_option("#search-category", present[0])
+        page.fill("#search-diameter", "1000")  # no lesion is a metre long
+        page.click("#search button[type=submit]")
+        page.wait_for_selector("text=No study matches the search.")
+        page.fill("#search-diameter", "")
+        page.click("#search button[type=submit]")
+        page.wait_for_selector("tr[data-study=demo]")
+        assert page.locator("#search-count").inner_text() == "1 study"
     assert errors == []

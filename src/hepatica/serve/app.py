@@ -17,7 +17,7 @@ import threading
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from fastapi import FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
@@ -131,7 +131,8 @@ def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_optio
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def study_list_page() -> str:
-        return pages.get_template("studies.html.j2").render(version=__version__, max_upload_mb=max_upload_mb)
+        return pages.get_template("studies.html.j2").render(version=__version__, max_upload_mb=max_upload_mb,
+                                                            categories=get_args(Category))
 
     @app.get("/studies/{study_id}", response_class=HTMLResponse, include_in_schema=False)
     def viewer_page(study_id: str) -> str:

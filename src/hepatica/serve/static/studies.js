@@ -23,13 +23,28 @@ function statusCell(status) {
   return span;
 }
 
+function searchParameters() {
+  const query = new URLSearchParams();
+  for (const [name, id] of [["state", "search-state"], ["category", "search-category"],
+                            ["min_diameter_mm", "search-diameter"], ["q", "search-text"]]) {
+    const value = document.getElementById(id).value.trim();
+    if (value) query.set(name, value);
+  }
+  return query;
+}
+
 async function refresh() {
-  const response = await fetch("/api/studies");
-  const studies = await response.json();
+  const query = searchParameters();
+  const response = await fetch("/api/studies?" + query);
+  const studies = response.ok ? await response.json() : [];
+  const total = response.headers.get("X-Total-Count");
+  document.getElementById("search-count").textContent =
+    total === null ? "" : `${total} stud${total === "1" ? "y" : "ies"}` + (studies.length < total ? `, newest ${studies.length} shown` : "");
   const body = document.querySelector("#studies tbody");
   body.innerHTML = "";
   if (!studies.length) {
-    body.insertRow().insertCell().textContent = "No studies yet: upload one below, or start the server on a folder of analyses.";
+    body.insertRow().insertCell().textContent = [...query].length ? "No study matches the search."
+      : "No studies yet: upload one below, or start the server on a folder of analyses.";
   }
   for (const s of studies) {
     const row = body.insertRow();
@@ -54,6 +69,8 @@ async function refresh() {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(refresh, busy ? 1500 : 10000);
 }
+
+document.getElementById("search").addEventListener("submit", event => { event.preventDefault(); refresh(); });
 
 document.getElementById("upload").addEventListener("submit", event => {
   event.preventDefault();
