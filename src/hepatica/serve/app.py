@@ -164,7 +164,8 @@ def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_optio
         analysed_after: datetime | None = Query(None, description="Analysed at or after (ISO 8601; UTC if no "
                                                 "offset)"),
         analysed_before: datetime | None = Query(None, description="Analysed at or before (ISO 8601)"),
-        q: str | None = Query(None, max_length=100, description="Part of the study id"),
+        q: str | None = Query(None, max_length=100, pattern=r"^[A-Za-z0-9._-]*$",
+                              description="Part of the study id (letters, digits, '.', '_', '-')"),
         limit: int = Query(100, ge=1, le=1000),
         offset: int = Query(0, ge=0, le=10**9),
     ) -> list[dict]:
@@ -246,7 +247,10 @@ def _as_utc(moment: datetime | None) -> datetime | None:
     """The moment in UTC (a moment without offset is taken as UTC), as the database stores it."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError as error:  # e.g. 0001-01-01T00:00+05:00
+        raise HTTPException(422, f"{moment.isoformat()} is outside the dates this server can compare") from error
 
 
 class PacsRequest(BaseModel):
