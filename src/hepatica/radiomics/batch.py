@@ -155,11 +155,9 @@ def write_table(rows: list[dict], out: Path) -> Path:
     columns = list(ID_COLUMNS) + sorted({k for r in rows for k in r} - set(ID_COLUMNS))
     out = Path(out)
     if out.suffix == ".parquet":
-        try:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise HepaticaInputError("Parquet output needs pyarrow: pip install 'hepatica[parquet]'") from None
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         table = pa.table({c: [r.get(c) for r in rows] for c in columns})
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         pq.write_table(table, tmp)
