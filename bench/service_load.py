@@ -5,8 +5,9 @@ followed to its end, and each one accounted for in the database and on disk.
 
 The study is the coarse four-phase phantom (2 x 2 x 3 mm, three lesions) as a zip of DICOM files; analyses run
 without radiomics and LI-RADS unless ``--full``. Prints the upload (accept) latency p50/p95, the time from upload
-to finished analysis p50/p95, the throughput (analyses per minute) and the accounting: jobs in the database,
-done once each, results on disk. There is no peer service to compare with; the figures are for this machine.
+to finished analysis p50/p95, the throughput (analyses per minute), the accounting (jobs in the database, done
+once each, results on disk and result rows in the database) and one search over the finished studies. There is
+no peer service to compare with; the figures are for this machine.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from pathlib import Path
 
 import httpx2 as httpx
 import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from hepatica.phantom.generate import LesionSpec, make_phantom_study
 from hepatica.phantom.kinetics import LesionType
 from hepatica.phantom.write import write_phantom_study
 from hepatica.serve.background import serving
-from hepatica.serve.database import default_url, open_database
+from hepatica.serve.database import Result, default_url, open_database
 from hepatica.serve.library import RESULT_FILE
 from hepatica.serve.queue import JobQueue
 
@@ -73,17 +76,26 @@ def main() -> None:
                             finished[study_id] = time.perf_counter() - started
                 time.sleep(1.0)
             elapsed = time.perf_counter() - began
-        jobs = JobQueue(open_database(default_url(data))).jobs()
+            searched = time.perf_counter()
+            found = client.get("/api/studies", params={"state": "done", "min_lesions": 1, "limit": 1000})
+            search_seconds = time.perf_counter() - searched
+        engine = open_database(default_url(data))
+        jobs = JobQueue(engine).jobs()
+        with Session(engine) as session:
+            result_rows = session.scalar(select(func.count()).select_from(Result))
         accept = np.array([s[2] for s in submitted])
         turnaround = np.array(list(finished.values()))
         done = [j for j in jobs if j.state == "done"]
-        print(f"{args.studies} concurrent uploads, {args.workers} workers, {'full' if args.full else 'no radiomics/LI-RADS'}")
+        kind = "full" if args.full else "no radiomics/LI-RADS"
+        print(f"{args.studies} concurrent uploads, {args.workers} workers, {kind}")
         print(f"upload accepted: p50 {np.percentile(accept, 50):.2f} s, p95 {np.percentile(accept, 95):.2f} s")
         print(f"upload to result: p50 {np.percentile(turnaround, 50):.0f} s, p95 {np.percentile(turnaround, 95):.0f} s")
         print(f"throughput: {len(done) / elapsed * 60:.2f} analyses/min over {elapsed:.0f} s")
         print(f"accounting: {len(jobs)} jobs in the database for {args.studies} uploads; {len(done)} done, "
               f"{sum(j.state == 'failed' for j in jobs)} failed; attempts {sorted({j.attempts for j in jobs})}; "
-              f"results on disk {sum((data / s[0] / RESULT_FILE).is_file() for s in submitted)}")
+              f"results on disk {sum((data / s[0] / RESULT_FILE).is_file() for s in submitted)}, result rows in the "
+              f"database {result_rows}")
+        print(f"search (done, >= 1 lesion): {found.headers['x-total-count']} found in {search_seconds * 1000:.0f} ms")
 
 
 if __name__ == "__main__":
