@@ -104,3 +104,13 @@ def test_an_analysis_added_while_serving_is_found_and_indexed_once(searchable, s
     with Session(searchable.app.state.queue.engine) as session:
         assert session.scalar(select(func.count()).select_from(Result)) == 5
         assert session.scalar(select(func.count()).where(ResultLesion.study_id == "added-later")) == 1
+
+
+def test_a_result_rewritten_in_place_is_indexed_again(searchable, small_analysis, monkeypatch):
+    """``hepatica analyze --out`` run again into a served folder: the search finds the new result, not the old."""
+    monkeypatch.setattr("hepatica.serve.app.INDEX_SECONDS", 0.0)
+    assert _ids(searchable, category="LR-5") == ["hcc-small", "hcc-large"]
+    path = searchable.app.state.library.root / "hcc-small" / "result.json"
+    path.write_text(_variant(small_analysis.result, "2026-11-10T10:00:00+00:00", [(12.0, "LR-4")]).model_dump_json())
+    assert _ids(searchable, category="LR-5") == ["hcc-large"]
+    assert _ids(searchable, category="LR-4") == ["hcc-small"]

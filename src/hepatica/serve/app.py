@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+import time
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +41,7 @@ from hepatica.serve.watch import OrthancWatcher
 from hepatica.serve.worker import Worker
 
 STATIC = Path(__file__).parent / "static"
+INDEX_SECONDS = 5.0
 PHASE_LABELS = {p.value: p.label for p in Phase}
 #: Overlay colours (RGB 0-255) shared by the viewer and the key images.
 OVERLAYS = {"liver": {"colour": [60, 220, 90], "opacity": 0.3}, "lesions": {"colour": [255, 40, 40], "opacity": 0.7}}
@@ -139,15 +141,17 @@ def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_optio
         known(study_id)
         return pages.get_template("viewer.html.j2").render(study_id=study_id, version=__version__)
 
-    indexed = {"mtime_ns": None}
+    indexed = {"mtime_ns": None, "at": float("-inf")}
     index_lock = threading.Lock()
 
     def refresh_index() -> None:
-        """Index analyses added to the data folder by ``hepatica analyze`` (a new folder changes its mtime)."""
+        """Index analyses written into the data folder by ``hepatica analyze``: at once when a folder was added
+        (the data folder's mtime changes), else at most every ``INDEX_SECONDS`` (a result rewritten in place)."""
         with index_lock:
             mtime = library.root.stat().st_mtime_ns
-            if mtime != indexed["mtime_ns"]:
-                indexed["mtime_ns"] = mtime  # before the scan: a folder added meanwhile triggers the next one
+            if mtime != indexed["mtime_ns"] or time.monotonic() - indexed["at"] > INDEX_SECONDS:
+                # set before the scan, so that a change during it triggers the next one
+                indexed["mtime_ns"], indexed["at"] = mtime, time.monotonic()
                 index_folders(queue.engine, library)
 
     @app.get("/api/studies", summary="Studies, newest first, with their status and, when analysed, a summary; "

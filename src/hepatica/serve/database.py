@@ -70,6 +70,7 @@ class Result(Base):
     lesion_volume_ml: Mapped[float | None] = mapped_column(Float, nullable=True)
     tumour_burden_percent: Mapped[float | None] = mapped_column(Float, nullable=True)
     categories: Mapped[list] = mapped_column(JSON, default=list)
+    source_mtime_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # of result.json, when recorded
 
 
 class ResultLesion(Base):

@@ -94,14 +94,15 @@ class JobQueue:
         if not held:
             raise LeaseLostError(f"job {claim.job_id} is no longer held by this worker")
 
-    def complete(self, claim: Claim, result: StudyResult | None = None) -> None:
-        """Mark the job done and record its ``result`` for search, in one transaction; LeaseLostError if another
-        worker holds the job now (then neither happens and this one's result is dropped)."""
+    def complete(self, claim: Claim, result: StudyResult | None = None, result_mtime_ns: int | None = None) -> None:
+        """Mark the job done and record its ``result`` (read from a result.json of ``result_mtime_ns``) for search,
+        in one transaction; LeaseLostError if another worker holds the job now (then neither happens and this
+        one's result is dropped)."""
         with Session(self.engine) as session, session.begin():
             if not self._end_in(session, claim.job_id, claim.token, "done", None):
                 raise LeaseLostError(f"job {claim.job_id} is no longer held by this worker")
             if result is not None:
-                record_result(session, claim.study_id, result, job_id=claim.job_id)
+                record_result(session, claim.study_id, result, job_id=claim.job_id, source_mtime_ns=result_mtime_ns)
 
     def fail(self, claim: Claim, error: str) -> None:
         """Mark the job failed for good (bad input)."""

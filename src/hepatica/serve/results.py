@@ -1,8 +1,8 @@
 """Results in the database, for the study list and its search: one ``results`` row per published analysis and one
 ``result_lesions`` row per lesion (size, LI-RADS category). The files stay in the study folder; these rows are
 written in the same transaction that marks the job done (`JobQueue.complete`), so a study is searchable exactly
-when its result is published. Analyses placed in the data folder by ``hepatica analyze`` are indexed when the
-server starts (`index_folders`).
+when its result is published. Analyses written into the data folder by ``hepatica analyze`` (new or rewritten) are
+indexed by `index_folders`, which the server runs when a list or study is asked for (at most every few seconds).
 
 Search (`search_studies`) filters by the state of the study's latest job, analysis date, lesion count, and a lesion
 of given LI-RADS categories and at least a given size; no patient data is stored, so none can be searched.
@@ -21,12 +21,15 @@ from sqlalchemy.orm import Session
 
 from hepatica.result import StudyResult
 from hepatica.serve.database import Job, Result, ResultLesion
+from hepatica.serve.library import RESULT_FILE
 
 log = logging.getLogger("hepatica.serve")
 
 
-def record_result(session: Session, study_id: str, result: StudyResult, job_id: int | None = None) -> None:
-    """Write (or replace) the study's result rows in ``session``'s transaction."""
+def record_result(session: Session, study_id: str, result: StudyResult, job_id: int | None = None,
+                  source_mtime_ns: int | None = None) -> None:
+    """Write (or replace) the study's result rows in ``session``'s transaction; ``source_mtime_ns`` is the
+    modification time of the result.json they were read from (so a rewritten one is indexed again)."""
     seg, lirads = result.segmentation, result.lirads
     categories = {entry.id: entry.category for entry in (lirads.lesions if lirads else [])}
     modalities = sorted({s.modality for s in result.study.series if s.used_for_phase} or
@@ -41,7 +44,8 @@ def record_result(session: Session, study_id: str, result: StudyResult, job_id: 
         liver_volume_ml=seg.liver_volume_ml if seg else None, lesion_count=seg.lesion_count if seg else None,
         lesion_volume_ml=seg.lesion_volume_ml if seg else None,
         tumour_burden_percent=seg.tumour_burden_percent if seg else None,
-        categories=[entry.category for entry in (lirads.lesions if lirads else [])]))
+        categories=[entry.category for entry in (lirads.lesions if lirads else [])],
+        source_mtime_ns=source_mtime_ns))
     session.flush()  # the result row before its lesions (foreign key)
     for lesion in seg.lesions if seg else []:
         session.add(ResultLesion(study_id=study_id, lesion=lesion.id, volume_ml=lesion.volume_ml,
@@ -50,25 +54,31 @@ def record_result(session: Session, study_id: str, result: StudyResult, job_id: 
 
 
 def index_folders(engine: Engine, library) -> int:
-    """Record the results of study folders the database does not know yet (analyses written by ``hepatica
-    analyze``); the number added. A result that does not parse is skipped with a warning."""
-    with Session(engine) as session:  # a study being analysed gets its row from the worker
-        known = set(session.scalars(select(Result.study_id)))
-        known |= set(session.scalars(select(Job.study_id).where(Job.state.in_(("queued", "running")))))
+    """Record the results of study folders that the database does not know, or knows from an older result.json
+    (analyses written or rewritten by ``hepatica analyze``); the number recorded. Studies with a queued or running
+    job are left to their worker; a result that does not parse is skipped with a warning."""
+    with Session(engine) as session:
+        recorded = dict(session.execute(select(Result.study_id, Result.source_mtime_ns)).all())
+        busy = set(session.scalars(select(Job.study_id).where(Job.state.in_(("queued", "running")))))
     added = 0
     for study_id in library.study_ids():
-        if study_id in known:
+        path = library.root / study_id / RESULT_FILE
+        try:
+            mtime = path.stat().st_mtime_ns
+        except OSError:
+            continue  # no result yet (an upload being analysed)
+        if study_id in busy or recorded.get(study_id) == mtime:
             continue
         try:
             result = library.result(study_id)
         except LookupError:
-            continue  # no result yet (an upload being analysed)
+            continue
         except ValueError as error:
             log.warning("study %s: result.json is not readable, not indexed (%s)", study_id, type(error).__name__)
             continue
         try:
             with Session(engine) as session, session.begin():
-                record_result(session, study_id, result)
+                record_result(session, study_id, result, source_mtime_ns=mtime)
         except IntegrityError:
             continue  # another server process indexed it meanwhile
         added += 1

@@ -97,8 +97,9 @@ class Worker:
                 progress("Sending the SEG and SR to the PACS", 7, 7)
                 self._require_pacs().push(_pacs_objects(attempt))
             _publish(attempt, folder)
-            result = StudyResult.read_json(folder / RESULT_FILE)
-            self._patiently(lambda: self.queue.complete(claim, result), claim, status)
+            published = folder / RESULT_FILE
+            result, mtime = StudyResult.read_json(published), published.stat().st_mtime_ns
+            self._patiently(lambda: self.queue.complete(claim, result, mtime), claim, status)
             self._finish(claim, status)
         except PacsUnavailableError as error:
             log.warning("job %s: %s", claim.job_id, error)

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("lesion_volume_ml", sa.Float),
         sa.Column("tumour_burden_percent", sa.Float),
         sa.Column("categories", sa.JSON, nullable=False),
+        sa.Column("source_mtime_ns", sa.BigInteger),
     )
     op.create_table(
         "result_lesions",
