@@ -33,8 +33,11 @@ def main() -> None:
     options = {} if args.full else {"radiomics": False, "lirads": False}
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
-        study = make_phantom_study(seed=7, spacing_mm=(2.0, 2.0, 3.0), lesions=[
-            LesionSpec(LesionType.HCC, 30), LesionSpec(LesionType.CYST, 20), LesionSpec(LesionType.FNH, 24)])
+        study = make_phantom_study(
+            seed=7,
+            spacing_mm=(2.0, 2.0, 3.0),
+            lesions=[LesionSpec(LesionType.HCC, 30), LesionSpec(LesionType.CYST, 20), LesionSpec(LesionType.FNH, 24)],
+        )
         dicom = write_phantom_study(study, root / "phantom").dicom
         lines = ["case,input"]
         for n in range(args.studies):
@@ -49,8 +52,10 @@ def main() -> None:
             busy = (_children_cpu_seconds() - cpu_before) / elapsed
             assert all(o.state == "done" for o in outcomes), outcomes
             rates[workers] = len(outcomes) / elapsed * 60
-            print(f"{workers} worker(s): {len(outcomes)} studies in {elapsed:.0f} s = {rates[workers]:.2f} studies/min;"
-                  f" {busy:.2f} cores busy on average")
+            print(
+                f"{workers} worker(s): {len(outcomes)} studies in {elapsed:.0f} s = {rates[workers]:.2f} studies/min;"
+                f" {busy:.2f} cores busy on average"
+            )
         print(f"speed-up of 2 workers over 1: {rates[2] / rates[1]:.2f}x on {os.cpu_count()} CPU cores")
 
 

@@ -57,12 +57,14 @@ def study_lesions(study: int) -> list[LesionSpec]:
     return [LesionSpec(kind, float(SIZES_MM[(study * 3 + k * 7) % len(SIZES_MM)])) for k, kind in enumerate(TYPES)]
 
 
-def run_study(seed: int, dose: float, deformable: bool, outline_error_mm: float = 0.0
-              ) -> tuple[list[dict], list[float]]:
+def run_study(
+    seed: int, dose: float, deformable: bool, outline_error_mm: float = 0.0
+) -> tuple[list[dict], list[float]]:
     for attempt in range(20):  # a draw whose lesions do not fit in the liver is redrawn
         try:
-            study = make_phantom_study(seed=seed * 100 + attempt, lesions=study_lesions(seed), dose=dose,
-                                       liver_volume_ml=1750.0)
+            study = make_phantom_study(
+                seed=seed * 100 + attempt, lesions=study_lesions(seed), dose=dose, liver_volume_ml=1750.0
+            )
             break
         except ValueError:
             continue
@@ -84,14 +86,25 @@ def run_study(seed: int, dose: float, deformable: bool, outline_error_mm: float 
         features = lesion_features(enhancement)
         size = lesion_size(images, mask, liver.array > 0, liver, other_lesions=others)
         measured = observation_from_features(features, size.diameter_mm, size_evidence=size.evidence)
-        truth = Observation(high_risk=True, size_mm=lesion.diameter_mm, **{
-            k: v for k, v in lesion.expected_features.items() if k != "lr_m_features"},
-            lr_m_features=[f for f in lesion.expected_features["lr_m_features"]])
-        rows.append({"type": lesion.type.value, "size": lesion.diameter_mm, "truth": truth, "measured": measured,
-                     "true_category": categorize(truth).category, "category": categorize(measured).category,
-                     "size_error": size.diameter_mm - lesion.diameter_mm,
-                     "outline_error": size.segmented_diameter_mm - lesion.diameter_mm,
-                     "estimate": features.lesion_type})
+        truth = Observation(
+            high_risk=True,
+            size_mm=lesion.diameter_mm,
+            **{k: v for k, v in lesion.expected_features.items() if k != "lr_m_features"},
+            lr_m_features=[f for f in lesion.expected_features["lr_m_features"]],
+        )
+        rows.append(
+            {
+                "type": lesion.type.value,
+                "size": lesion.diameter_mm,
+                "truth": truth,
+                "measured": measured,
+                "true_category": categorize(truth).category,
+                "category": categorize(measured).category,
+                "size_error": size.diameter_mm - lesion.diameter_mm,
+                "outline_error": size.segmented_diameter_mm - lesion.diameter_mm,
+                "estimate": features.lesion_type,
+            }
+        )
     return rows, residuals
 
 
@@ -123,8 +136,11 @@ def quadratic_kappa(truth: list[int], predicted: list[int], classes: int = 5) ->
 
 
 def amplifai(rows: list[dict]) -> tuple[float, float, float]:
-    pairs = [(ORDINAL.index(r["true_category"]), ORDINAL.index(r["category"])) for r in rows
-             if r["true_category"] in ORDINAL and r["category"] in ORDINAL]
+    pairs = [
+        (ORDINAL.index(r["true_category"]), ORDINAL.index(r["category"]))
+        for r in rows
+        if r["true_category"] in ORDINAL and r["category"] in ORDINAL
+    ]
     kappa = quadratic_kappa(*zip(*pairs)) if pairs else 0.0
     group = lambda c: "ordinal" if c in ORDINAL else c  # noqa: E731
     recalls = []
@@ -141,8 +157,12 @@ def main() -> None:
     parser.add_argument("--studies", type=int, default=10)
     parser.add_argument("--doses", default="1,0.5,0.25")
     parser.add_argument("--rigid-only", action="store_true", help="Skip the B-spline stage of the alignment.")
-    parser.add_argument("--outline-error-mm", type=float, default=0.0,
-                        help="Grow (> 0) or shrink (< 0) the true lesion masks by this many mm.")
+    parser.add_argument(
+        "--outline-error-mm",
+        type=float,
+        default=0.0,
+        help="Grow (> 0) or shrink (< 0) the true lesion masks by this many mm.",
+    )
     args = parser.parse_args()
     for dose in (float(d) for d in args.doses.split(",")):
         rows, residuals, start = [], [], time.perf_counter()
@@ -151,9 +171,11 @@ def main() -> None:
             rows += study_rows
             residuals += study_residuals
         seconds = (time.perf_counter() - start) / args.studies
-        print(f"\ndose {dose:g} (noise {11 / np.sqrt(dose):.0f} HU): {len(rows)} lesions in {args.studies} studies, "
-              f"{seconds:.0f} s per study; residual misalignment after alignment {np.mean(residuals):.2f} mm mean, "
-              f"{np.max(residuals):.2f} mm worst phase")
+        print(
+            f"\ndose {dose:g} (noise {11 / np.sqrt(dose):.0f} HU): {len(rows)} lesions in {args.studies} studies, "
+            f"{seconds:.0f} s per study; residual misalignment after alignment {np.mean(residuals):.2f} mm mean, "
+            f"{np.max(residuals):.2f} mm worst phase"
+        )
         print(f"  {'feature':<24} {'sensitivity':>11} {'specificity':>11} {'positives':>9}")
         for name, test in FEATURES.items():
             truth = np.array([test(r["truth"]) for r in rows])
@@ -163,19 +185,25 @@ def main() -> None:
             print(f"  {name:<24} {sensitivity:>11.2f} {specificity:>11.2f} {int(truth.sum()):>9}")
         size_error = np.abs([r["size_error"] for r in rows])
         outline_error = np.abs([r["outline_error"] for r in rows])
-        print(f"  size (longest diameter): |measured - true| median {np.median(size_error):.1f} mm, 90th "
-              f"percentile {np.percentile(size_error, 90):.1f} mm (segmented outline: {np.median(outline_error):.1f} / "
-              f"{np.percentile(outline_error, 90):.1f} mm)")
+        print(
+            f"  size (longest diameter): |measured - true| median {np.median(size_error):.1f} mm, 90th "
+            f"percentile {np.percentile(size_error, 90):.1f} mm (segmented outline: {np.median(outline_error):.1f} / "
+            f"{np.percentile(outline_error, 90):.1f} mm)"
+        )
         score, kappa, balanced = amplifai(rows)
         agreement = np.mean([r["true_category"] == r["category"] for r in rows])
         types = np.mean([r["estimate"] == r["type"] for r in rows])
-        print(f"  category agreement {agreement:.2f}; quadratic weighted kappa (LR-1..5) {kappa:.3f}; balanced "
-              f"accuracy (ordinal / LR-M / LR-TIV) {balanced:.3f}; AMPLIFAI score {score:.3f}; "
-              f"lesion-type estimate correct {types:.2f}")
+        print(
+            f"  category agreement {agreement:.2f}; quadratic weighted kappa (LR-1..5) {kappa:.3f}; balanced "
+            f"accuracy (ordinal / LR-M / LR-TIV) {balanced:.3f}; AMPLIFAI score {score:.3f}; "
+            f"lesion-type estimate correct {types:.2f}"
+        )
         wrong = [r for r in rows if r["true_category"] != r["category"]]
         for r in wrong[:8]:
-            print(f"    {r['type']:<10} {r['size']:>5.1f} mm: truth {r['true_category']}, measured {r['category']}: "
-                  f"{categorize(r['measured']).reasons}")
+            print(
+                f"    {r['type']:<10} {r['size']:>5.1f} mm: truth {r['true_category']}, measured {r['category']}: "
+                f"{categorize(r['measured']).reasons}"
+            )
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "ircad" / "3Dircadb1.1"
 LOG_SIGMAS = (1.0, 2.0, 3.0)
 
-WORKER = r'''
+WORKER = r"""
 import json, resource, sys, time, warnings, logging
 warnings.filterwarnings("ignore")
 logging.disable(logging.WARNING)
@@ -75,7 +75,7 @@ else:
     count = sum(1 for c in table.columns if not c.startswith(("sample", "image_")))
 print(json.dumps({"seconds": seconds, "features": count,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-'''
+"""
 
 
 def prepare(folder: Path, rois: list[str]) -> dict[str, tuple[Path, Path]]:
@@ -99,8 +99,9 @@ def prepare(folder: Path, rois: list[str]) -> dict[str, tuple[Path, Path]]:
 
 
 def run(python: str, engine: str, image: Path, mask: Path, filtered: bool) -> dict:
-    done = subprocess.run([python, "-c", WORKER, engine, str(image), str(mask), "1" if filtered else "0"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [python, "-c", WORKER, engine, str(image), str(mask), "1" if filtered else "0"], capture_output=True, text=True
+    )
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -119,7 +120,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         files = prepare(Path(tmp), args.rois.split(","))
         print(f"IRCAD patient 1, original grid 0.57 x 0.57 x 1.6 mm, 25 HU bins, {len(engines)} engines, 2 CPUs")
-        header = f"{'ROI':>7} {'voxels':>8} {'image types':>12} {'engine':>12} {'features':>8} {'seconds':>8} {'peak MB':>8} {'x Hepatica':>10}"
+        header = (
+            f"{'ROI':>7} {'voxels':>8} {'image types':>12} {'engine':>12} {'features':>8} {'seconds':>8} "
+            f"{'peak MB':>8} {'x Hepatica':>10}"
+        )
         print(header)
         print("-" * len(header))
         for roi, (image, mask, voxels) in files.items():
@@ -131,8 +135,11 @@ def main() -> None:
                         print(f"{roi:>7} {voxels:>8} {kind:>12} {engine:>12}  failed: {r['error'][:80]}")
                         continue
                     ratio = f"{r['seconds'] / base:.1f}" if base else "-"
-                    print(f"{roi:>7} {voxels:>8} {kind:>12} {engine:>12} {r['features']:>8} {r['seconds']:>8.1f} "
-                          f"{r['peak_mb']:>8.0f} {ratio:>10}", flush=True)
+                    print(
+                        f"{roi:>7} {voxels:>8} {kind:>12} {engine:>12} {r['features']:>8} {r['seconds']:>8.1f} "
+                        f"{r['peak_mb']:>8.0f} {ratio:>10}",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":

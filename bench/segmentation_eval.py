@@ -76,8 +76,7 @@ def _load_lits117(tmp: Path):
             return np.ascontiguousarray(np.asarray(mrc.data)[::-1, :, ::-1])
 
     image, labels = read("img_117.mrc").astype(np.float32), read("lab_117.mrc")
-    ct = Volume(np.round(image).astype(np.int16), LITS_ASSUMED_SPACING_MM, (0.0, 0.0, 0.0),
-                metadata={"modality": "CT"})
+    ct = Volume(np.round(image).astype(np.int16), LITS_ASSUMED_SPACING_MM, (0.0, 0.0, 0.0), metadata={"modality": "CT"})
     return ct, ct.with_array((labels > 0).astype(np.uint8)), ct.with_array((labels == 2).astype(np.uint8)), None
 
 
@@ -93,21 +92,27 @@ def run_case(name: str, backend: str) -> dict:
     seconds = time.perf_counter() - start
     liver = overlap_metrics(result.liver, liver_ref)
     row = {
-        "case": name, "seconds": seconds, "liver_dice": liver.dice, "liver_hd95_mm": liver.hd95_mm,
-        "liver_asd_mm": liver.average_surface_distance_mm, "liver_volume_error_percent": liver.volume_error_percent,
+        "case": name,
+        "seconds": seconds,
+        "liver_dice": liver.dice,
+        "liver_hd95_mm": liver.hd95_mm,
+        "liver_asd_mm": liver.average_surface_distance_mm,
+        "liver_volume_error_percent": liver.volume_error_percent,
         "predicted_lesions": int(label_lesions(result.lesions).array.max()),
     }
     if lesion_ref is not None:
         lesions = overlap_metrics(result.lesions, lesion_ref)
         detection = detect_lesions(result.lesions, lesion_ref, ignore=ignore)
-        row.update({
-            "lesion_dice": lesions.dice,
-            "detection": {b: detection.count(b) for b in SIZE_BINS},
-            "sensitivity_10mm_and_up": detection.sensitivity(min_diameter_mm=10),
-            "false_positives": detection.false_positives,
-            "ignored_predictions": detection.ignored_predictions,
-            "reference_diameters_mm": [round(m.diameter_mm, 1) for m in detection.matches],
-        })
+        row.update(
+            {
+                "lesion_dice": lesions.dice,
+                "detection": {b: detection.count(b) for b in SIZE_BINS},
+                "sensitivity_10mm_and_up": detection.sensitivity(min_diameter_mm=10),
+                "false_positives": detection.false_positives,
+                "ignored_predictions": detection.ignored_predictions,
+                "reference_diameters_mm": [round(m.diameter_mm, 1) for m in detection.matches],
+            }
+        )
     row["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return row
 
@@ -121,16 +126,45 @@ def _fmt(value, digits=3) -> str:
 
 
 def print_table(rows: list[dict]) -> None:
-    header = ["case", "liver Dice", "HD95 mm", "ASD mm", "vol err %", "lesion Dice", "<10 mm", "10-20 mm",
-              ">20 mm", "sens >=10", "FP", "seconds", "peak MB"]
+    header = [
+        "case",
+        "liver Dice",
+        "HD95 mm",
+        "ASD mm",
+        "vol err %",
+        "lesion Dice",
+        "<10 mm",
+        "10-20 mm",
+        ">20 mm",
+        "sens >=10",
+        "FP",
+        "seconds",
+        "peak MB",
+    ]
     lines = [header]
     for r in rows:
         det = r.get("detection", {})
-        cell = lambda b: f"{det[b][0]}/{det[b][1]}" if b in det else "-"  # noqa: E731
-        lines.append([r["case"], _fmt(r["liver_dice"]), _fmt(r["liver_hd95_mm"], 1), _fmt(r["liver_asd_mm"], 2),
-                      _fmt(r["liver_volume_error_percent"], 1), _fmt(r.get("lesion_dice")), cell("<10 mm"),
-                      cell("10-20 mm"), cell(">20 mm"), _fmt(r.get("sensitivity_10mm_and_up"), 2),
-                      _fmt(r.get("false_positives")), _fmt(r["seconds"], 1), _fmt(r["peak_memory_mb"], 0)])
+
+        def cell(b: str, det: dict = det) -> str:
+            return f"{det[b][0]}/{det[b][1]}" if b in det else "-"
+
+        lines.append(
+            [
+                r["case"],
+                _fmt(r["liver_dice"]),
+                _fmt(r["liver_hd95_mm"], 1),
+                _fmt(r["liver_asd_mm"], 2),
+                _fmt(r["liver_volume_error_percent"], 1),
+                _fmt(r.get("lesion_dice")),
+                cell("<10 mm"),
+                cell("10-20 mm"),
+                cell(">20 mm"),
+                _fmt(r.get("sensitivity_10mm_and_up"), 2),
+                _fmt(r.get("false_positives")),
+                _fmt(r["seconds"], 1),
+                _fmt(r["peak_memory_mb"], 0),
+            ]
+        )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for n, line in enumerate(lines):
         print("  ".join(cell.rjust(w) for cell, w in zip(line, widths)))
@@ -149,8 +183,9 @@ def main() -> None:
         return
     rows = []
     for name in args.cases.split(","):
-        done = subprocess.run([sys.executable, __file__, "--one", name, "--backend", args.backend],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, __file__, "--one", name, "--backend", args.backend], capture_output=True, text=True
+        )
         if done.returncode:
             print(f"{name}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
             continue
@@ -159,8 +194,10 @@ def main() -> None:
     print_table(rows)
     for r in rows:
         if "reference_diameters_mm" in r:
-            print(f"{r['case']}: reference lesion diameters (mm) {r['reference_diameters_mm']}, "
-                  f"ignored predictions {r['ignored_predictions']}, predicted lesions {r['predicted_lesions']}")
+            print(
+                f"{r['case']}: reference lesion diameters (mm) {r['reference_diameters_mm']}, "
+                f"ignored predictions {r['ignored_predictions']}, predicted lesions {r['predicted_lesions']}"
+            )
 
 
 if __name__ == "__main__":

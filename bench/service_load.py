@@ -35,8 +35,11 @@ from hepatica.serve.queue import JobQueue
 
 
 def _study_zip(folder: Path) -> bytes:
-    study = make_phantom_study(seed=7, spacing_mm=(2.0, 2.0, 3.0), lesions=[
-        LesionSpec(LesionType.HCC, 30), LesionSpec(LesionType.CYST, 20), LesionSpec(LesionType.FNH, 24)])
+    study = make_phantom_study(
+        seed=7,
+        spacing_mm=(2.0, 2.0, 3.0),
+        lesions=[LesionSpec(LesionType.HCC, 30), LesionSpec(LesionType.CYST, 20), LesionSpec(LesionType.FNH, 24)],
+    )
     files = write_phantom_study(study, folder)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -56,8 +59,11 @@ def main() -> None:
         body = _study_zip(Path(scratch) / "phantom")
         data = Path(scratch) / "studies"
         options = {} if args.full else {"radiomics": False, "lirads": False}
-        with serving(data, workers=args.workers, analysis_options=options) as base, httpx.Client(
-                base_url=base, timeout=600) as client:
+        with (
+            serving(data, workers=args.workers, analysis_options=options) as base,
+            httpx.Client(base_url=base, timeout=600) as client,
+        ):
+
             def submit(_):
                 started = time.perf_counter()
                 answer = client.post("/api/studies", content=body, headers={"Content-Type": "application/zip"})
@@ -91,10 +97,12 @@ def main() -> None:
         print(f"upload accepted: p50 {np.percentile(accept, 50):.2f} s, p95 {np.percentile(accept, 95):.2f} s")
         print(f"upload to result: p50 {np.percentile(turnaround, 50):.0f} s, p95 {np.percentile(turnaround, 95):.0f} s")
         print(f"throughput: {len(done) / elapsed * 60:.2f} analyses/min over {elapsed:.0f} s")
-        print(f"accounting: {len(jobs)} jobs in the database for {args.studies} uploads; {len(done)} done, "
-              f"{sum(j.state == 'failed' for j in jobs)} failed; attempts {sorted({j.attempts for j in jobs})}; "
-              f"results on disk {sum((data / s[0] / RESULT_FILE).is_file() for s in submitted)}, result rows in the "
-              f"database {result_rows}")
+        print(
+            f"accounting: {len(jobs)} jobs in the database for {args.studies} uploads; {len(done)} done, "
+            f"{sum(j.state == 'failed' for j in jobs)} failed; attempts {sorted({j.attempts for j in jobs})}; "
+            f"results on disk {sum((data / s[0] / RESULT_FILE).is_file() for s in submitted)}, result rows in the "
+            f"database {result_rows}"
+        )
         print(f"search (done, >= 1 lesion): {found.headers['x-total-count']} found in {search_seconds * 1000:.0f} ms")
 
 

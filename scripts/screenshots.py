@@ -20,8 +20,15 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 IRCAD = REPO.parent / "shared" / "data" / "ircad" / "3Dircadb1.1" / "PATIENT_DICOM"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def hepatica(*args: str) -> None:
@@ -77,13 +84,17 @@ def shoot(base: str, studies: list[str], work: Path, out: Path) -> None:
             page.wait_for_timeout(500)
             page.screenshot(path=out / f"{study}_viewer_planes.png")
             shown = page.evaluate("hepaticaViewer.phase")
-            print(f"{out / f'{study}_viewer.png'}: viewer, portal venous; _lesion: {shown} phase, "
-                  f"{'lesion 1 of ' + str(lesions) if lesions else 'no lesion'}; _planes: three planes "
-                  f"(phases {', '.join(phases)})")
+            print(
+                f"{out / f'{study}_viewer.png'}: viewer, portal venous; _lesion: {shown} phase, "
+                f"{'lesion 1 of ' + str(lesions) if lesions else 'no lesion'}; _planes: three planes "
+                f"(phases {', '.join(phases)})"
+            )
             pdf = work / study / "report.pdf"
             if pdf.is_file() and shutil.which("pdftoppm"):
-                subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "2", str(pdf),
-                                str(out / f"{study}_report_pdf")], check=True)
+                subprocess.run(
+                    ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "2", str(pdf), str(out / f"{study}_report_pdf")],
+                    check=True,
+                )
                 pages = sorted(p.name for p in out.glob(f"{study}_report_pdf-*.png"))
                 print(f"{out}: {', '.join(pages)}: the PDF's first pages")
         browser.close()
@@ -92,8 +103,9 @@ def shoot(base: str, studies: list[str], work: Path, out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("screenshots"), help="folder for the PNG files")
-    parser.add_argument("--work", type=Path, default=Path("screenshots-work"),
-                        help="folder of the analyses (kept and reused)")
+    parser.add_argument(
+        "--work", type=Path, default=Path("screenshots-work"), help="folder of the analyses (kept and reused)"
+    )
     parser.add_argument("--ircad", type=Path, default=IRCAD, help="IRCAD patient 1's PATIENT_DICOM folder")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)

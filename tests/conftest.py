@@ -31,10 +31,21 @@ def ircad_masks(tmp_path_factory) -> Path:
     archive = shared("ircad/3Dircadb1.1/MASKS_DICOM.zip")
     target = tmp_path_factory.mktemp("ircad_masks")
     with zipfile.ZipFile(archive) as z:
-        z.extractall(target, members=[n for n in z.namelist() if n.startswith(("MASKS_DICOM/liver/",
-                                                                                "MASKS_DICOM/livertumor01/",
-                                                                                "MASKS_DICOM/livertumor06/",
-                                                                                "MASKS_DICOM/liverkyst/"))])
+        z.extractall(
+            target,
+            members=[
+                n
+                for n in z.namelist()
+                if n.startswith(
+                    (
+                        "MASKS_DICOM/liver/",
+                        "MASKS_DICOM/livertumor01/",
+                        "MASKS_DICOM/livertumor06/",
+                        "MASKS_DICOM/liverkyst/",
+                    )
+                )
+            ],
+        )
     return target / "MASKS_DICOM"
 
 
@@ -42,8 +53,10 @@ def ircad_masks(tmp_path_factory) -> Path:
 def small_phantom():
     """A coarse phantom (2 x 2 x 3 mm voxels) with three lesions: quick to make, for I/O tests."""
     return make_phantom_study(
-        seed=7, spacing_mm=(2.0, 2.0, 3.0),
-        lesions=[LesionSpec(LesionType.HCC, 30), LesionSpec(LesionType.CYST, 20), LesionSpec(LesionType.FNH, 24)])
+        seed=7,
+        spacing_mm=(2.0, 2.0, 3.0),
+        lesions=[LesionSpec(LesionType.HCC, 30), LesionSpec(LesionType.CYST, 20), LesionSpec(LesionType.FNH, 24)],
+    )
 
 
 @pytest.fixture(scope="session")
@@ -56,8 +69,12 @@ def small_phantom_files(small_phantom, tmp_path_factory):
 def demo_dir(tmp_path_factory) -> Path:
     """``hepatica demo`` run once for the session, into ``<tmp>/studies/demo`` (the folder a server can serve)."""
     out = tmp_path_factory.mktemp("studies") / "demo"
-    subprocess.run([sys.executable, "-m", "hepatica", "demo", "--out", str(out), "--quiet"], check=True,
-                   capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "hepatica", "demo", "--out", str(out), "--quiet"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return out
 
 
@@ -96,7 +113,8 @@ def pydicom_sr_numbers(path) -> dict[str, list[float]]:
         for item in items:
             if item.ValueType == "NUM":
                 values.setdefault(item.ConceptNameCodeSequence[0].CodeMeaning, []).append(
-                    float(item.MeasuredValueSequence[0].NumericValue))
+                    float(item.MeasuredValueSequence[0].NumericValue)
+                )
             walk(item.get("ContentSequence", []))
 
     walk(pydicom.dcmread(path).ContentSequence)

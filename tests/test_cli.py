@@ -81,8 +81,9 @@ def test_demo_seg_reads_back_with_the_masks_written(demo_dir):
     ds = pydicom.dcmread(demo_dir / files["dicom_seg"])  # pydicom: segments, frames and their pixels
     assert [s.SegmentLabel for s in ds.SegmentSequence] == list(masks)
     frames = ds.pixel_array.reshape(int(ds.NumberOfFrames), int(ds.Rows), int(ds.Columns))
-    segment_of_frame = [f.SegmentIdentificationSequence[0].ReferencedSegmentNumber
-                        for f in ds.PerFrameFunctionalGroupsSequence]
+    segment_of_frame = [
+        f.SegmentIdentificationSequence[0].ReferencedSegmentNumber for f in ds.PerFrameFunctionalGroupsSequence
+    ]
     for number, label in enumerate(masks, start=1):
         voxels = sum(int(frames[i].sum()) for i, n in enumerate(segment_of_frame) if n == number)
         assert voxels == int(masks[label].array.sum()), label
@@ -95,7 +96,8 @@ def test_demo_extracts_radiomics_of_the_liver_and_each_lesion(demo_dir):
     assert len(radiomics["rois"]) == 1 + result["segmentation"]["lesion_count"]
     liver = radiomics["rois"][0]["features"]
     assert len(liver) == 211 and liver["morph_vol_approx"] / 1000 == pytest.approx(
-        result["segmentation"]["liver_volume_ml"], rel=0.02)  # 1 mm grid vs the CT grid
+        result["segmentation"]["liver_volume_ml"], rel=0.02
+    )  # 1 mm grid vs the CT grid
     assert 40 < liver["stat_mean"] < 160  # enhanced liver parenchyma, HU
     table = (demo_dir / radiomics["files"]["table"]).read_text().splitlines()
     assert table[0].startswith("case,image,mask,label,image_type,") and len(table) == 1 + len(radiomics["rois"])
@@ -128,8 +130,10 @@ def test_demo_segments_the_phantom_liver_and_lesions(demo_dir):
     assert seg["series_id"] == "S3" and seg["backend"] == "bundled"
     assert seg["liver_volume_ml"] == pytest.approx(truth["liver_volume_ml"], rel=0.1)  # measured +7 %
     assert seg["lesion_count"] >= 5
-    assert [m["name"] for m in result["provenance"]["models"]] == ["pyliverlesionseg-liver-unet",
-                                                                    "pyliverlesionseg-lesion-unet"]
+    assert [m["name"] for m in result["provenance"]["models"]] == [
+        "pyliverlesionseg-liver-unet",
+        "pyliverlesionseg-lesion-unet",
+    ]
     for path in seg["files"].values():
         assert (demo_dir / path).is_file()
     from hepatica.io import load_dicom_series, read_dicom_seg, scan_dicom_folder
@@ -157,8 +161,15 @@ def test_segment_command_writes_masks_json_and_dicom_seg(small_phantom, small_ph
 def test_analyze_per_phase_nifti_files(demo_dir, tmp_path):
     nifti = demo_dir / "phantom" / "nifti"
     out = tmp_path / "out"
-    _hepatica("analyze", f"arterial={nifti / 'arterial.nii.gz'}", f"pv={nifti / 'portal_venous.nii.gz'}",
-              "--out", str(out), "--quiet", "--no-segment")
+    _hepatica(
+        "analyze",
+        f"arterial={nifti / 'arterial.nii.gz'}",
+        f"pv={nifti / 'portal_venous.nii.gz'}",
+        "--out",
+        str(out),
+        "--quiet",
+        "--no-segment",
+    )
     result = json.loads((out / "result.json").read_text())
     jsonschema.validate(result, SCHEMA)
     assert result["segmentation"] is None and not (out / "segmentation").exists()
@@ -170,11 +181,23 @@ def test_analyze_per_phase_nifti_files(demo_dir, tmp_path):
 
 def test_analyze_with_phase_override_on_dicom(demo_dir, tmp_path):
     out = tmp_path / "out"
-    _hepatica("analyze", str(demo_dir / "phantom" / "dicom" / "4_delayed"), "--phase", "S1=pv",
-              "--out", str(out), "--quiet", "--no-segment")
+    _hepatica(
+        "analyze",
+        str(demo_dir / "phantom" / "dicom" / "4_delayed"),
+        "--phase",
+        "S1=pv",
+        "--out",
+        str(out),
+        "--quiet",
+        "--no-segment",
+    )
     [series] = json.loads((out / "result.json").read_text())["study"]["series"]
-    assert series["phase"] == {"phase": "portal_venous", "source": "user", "evidence": "set by the user ('S1')",
-                               "confidence": 1.0}
+    assert series["phase"] == {
+        "phase": "portal_venous",
+        "source": "user",
+        "evidence": "set by the user ('S1')",
+        "confidence": 1.0,
+    }
 
 
 def test_bad_input_exits_with_a_message_not_a_traceback(tmp_path):
@@ -191,8 +214,9 @@ def test_unknown_phase_name_is_explained(tmp_path):
     assert run.returncode == 2 and "Unknown contrast phase 'hepatobiliary'" in run.stderr
 
 
-def test_analyze_with_a_prior_study_reads_the_interval_from_the_study_dates(small_phantom, small_phantom_files,
-                                                                            tmp_path):
+def test_analyze_with_a_prior_study_reads_the_interval_from_the_study_dates(
+    small_phantom, small_phantom_files, tmp_path
+):
     """Synthetic data; the segmentation's lesions, so only the wiring is asserted here (the comparison itself is
     tested on true masks in tests/characterize/test_prior.py)."""
     from datetime import date
@@ -205,8 +229,17 @@ def test_analyze_with_a_prior_study_reads_the_interval_from_the_study_dates(smal
     prior, _ = make_prior_study(small_phantom, {1: 16.0}, np.random.default_rng(2))
     prior_files = write_phantom_study(prior, tmp_path / "prior", study_date=date(2025, 10, 3))  # 90 days before
     out = tmp_path / "out"
-    _hepatica("analyze", str(small_phantom_files.dicom), "--prior", str(prior_files.dicom), "--no-radiomics",
-              "--high-risk", "--out", str(out), "--quiet")
+    _hepatica(
+        "analyze",
+        str(small_phantom_files.dicom),
+        "--prior",
+        str(prior_files.dicom),
+        "--no-radiomics",
+        "--high-risk",
+        "--out",
+        str(out),
+        "--quiet",
+    )
     result = json.loads((out / "result.json").read_text())
     jsonschema.validate(result, SCHEMA)
     prior_comparison = result["lirads"]["prior"]
@@ -221,8 +254,15 @@ def test_analyze_with_a_prior_study_reads_the_interval_from_the_study_dates(smal
 def test_patient_identifiers_only_with_the_flag_and_pdf_unless_refused(small_phantom_files, tmp_path):
     plain, named = tmp_path / "plain", tmp_path / "named"
     _hepatica("analyze", str(small_phantom_files.dicom), "--no-segment", "--no-pdf", "--out", str(plain), "--quiet")
-    _hepatica("analyze", str(small_phantom_files.dicom), "--no-segment", "--patient-identifiers", "--out", str(named),
-              "--quiet")
+    _hepatica(
+        "analyze",
+        str(small_phantom_files.dicom),
+        "--no-segment",
+        "--patient-identifiers",
+        "--out",
+        str(named),
+        "--quiet",
+    )
     assert "Phantom Hepatica" not in (plain / "report.html").read_text() and not (plain / "report.pdf").exists()
     header = (named / "report.html").read_text().split("</header>")[0]
     assert "Phantom Hepatica" in header and "HEPATICA-PHANTOM" in header

@@ -53,21 +53,34 @@ def _keras_model(wheel: Path, which: str, workdir: Path, output_size: tuple[int,
     k331, k333 = (3, 3, 1), (3, 3, 3)
     common = dict(
         number_input_features=1,
-        kernel_sizes_per_pathway=[[[k331, k333], [k333, k331]]] * 3 + [[[k333 if which == "liver" else k331, k333], []]],
-        number_features_per_pathway=[[[20, 40], [40, 20]], [[40, 80], [80, 40]], [[80, 160], [160, 80]], [[160, 160], []]],
+        kernel_sizes_per_pathway=[[[k331, k333], [k333, k331]]] * 3
+        + [[[k333 if which == "liver" else k331, k333], []]],
+        number_features_per_pathway=[
+            [[20, 40], [40, 20]],
+            [[40, 80], [80, 40]],
+            [[80, 160], [160, 80]],
+            [[160, 160], []],
+        ],
         mask_output=False,
         verbose=False,
     )
     if which == "liver":
         model = create_unet_like_model(
             subsample_factors_per_pathway=[(1, 1, 1), (3, 3, 3), (9, 9, 9), (27, 27, 27)],
-            output_size=list(output_size), padding="same", upsampling="linear", **common,
+            output_size=list(output_size),
+            padding="same",
+            upsampling="linear",
+            **common,
         )
         hdf5 = next((workdir / "pyliverlesionseg" / "trained_models").glob("*liv_seg*.hdf5"))
     else:
         model = create_unet_like_model(
             subsample_factors_per_pathway=[(1, 1, 1), (2, 2, 2), (4, 4, 4), (8, 8, 8)],
-            output_size=list(output_size), padding="valid", upsampling="copy", residual_connections=True, **common,
+            output_size=list(output_size),
+            padding="valid",
+            upsampling="copy",
+            residual_connections=True,
+            **common,
         )
         hdf5 = next((workdir / "pyliverlesionseg" / "trained_models").glob("*lesion_seg*.hdf5"))
     model.load_weights(str(hdf5))
@@ -102,30 +115,41 @@ def _first_normalisation(model, session_path: Path, window: np.ndarray) -> str:
 
     norm = next(layer for layer in model.layers if layer.name.startswith("lambda"))
     conv_out, keras_norm = keras.Model(model.input, [norm.input, norm.output]).predict(
-        window[None, ..., None], verbose=0)
+        window[None, ..., None], verbose=0
+    )
     graph = onnx.load(str(session_path))
     first_norm = next(n for n in graph.graph.node if n.op_type == "LeakyRelu").input[0]
     graph.graph.output.append(helper.make_tensor_value_info(first_norm, TensorProto.FLOAT, None))
     onnx_norm = ort.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"]).run(
-        [first_norm], {"image": window[None, None]})[0]
+        [first_norm], {"image": window[None, None]}
+    )[0]
     x = conv_out[0].astype(np.float64)
     exact = (x - x.mean(axis=(0, 1, 2))) / (x.std(axis=(0, 1, 2)) + 1e-7)
-    return (f"first normalisation layer vs float64: keras max {np.abs(keras_norm[0] - exact).max():.1e}, "
-            f"onnx max {np.abs(np.moveaxis(onnx_norm[0], 0, -1) - exact).max():.1e}")
+    return (
+        f"first normalisation layer vs float64: keras max {np.abs(keras_norm[0] - exact).max():.1e}, "
+        f"onnx max {np.abs(np.moveaxis(onnx_norm[0], 0, -1) - exact).max():.1e}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("wheel", type=Path)
     parser.add_argument("--ct", type=Path, help="DICOM folder of a CT to take the network inputs from")
-    parser.add_argument("--keras-outputs", type=Path,
-                        help="folder: save Keras outputs there, or, where saved by an earlier run (e.g. with "
-                             "TF_ENABLE_ONEDNN_OPTS=0), also print how far this run's Keras outputs are from them")
+    parser.add_argument(
+        "--keras-outputs",
+        type=Path,
+        help="folder: save Keras outputs there, or, where saved by an earlier run (e.g. with "
+        "TF_ENABLE_ONEDNN_OPTS=0), also print how far this run's Keras outputs are from them",
+    )
     args = parser.parse_args()
-    windows = _windows_from_ct(args.ct) if args.ct else {
-        "liver": [np.random.default_rng(0).uniform(-0.5, 0.5, (189, 162, 162)).astype(np.float32)],
-        "lesion": [np.random.default_rng(0).uniform(-0.5, 0.5, (180, 172, 86)).astype(np.float32)],
-    }
+    windows = (
+        _windows_from_ct(args.ct)
+        if args.ct
+        else {
+            "liver": [np.random.default_rng(0).uniform(-0.5, 0.5, (189, 162, 162)).astype(np.float32)],
+            "lesion": [np.random.default_rng(0).uniform(-0.5, 0.5, (180, 172, 86)).astype(np.float32)],
+        }
+    )
     margins = {"liver": (13, 13, 13), "lesion": (44, 44, 22)}  # (input - output) / 2 of each network
     with tempfile.TemporaryDirectory() as tmp:
         for which in ("liver", "lesion"):
@@ -141,8 +165,10 @@ def main() -> None:
                 if args.keras_outputs:
                     saved = args.keras_outputs / f"{which}_{number}.npy"
                     if saved.exists():
-                        print(f"{which}: max |keras - keras of the earlier run| = "
-                              f"{np.abs(keras_out - np.load(saved)).max():.2e}")
+                        print(
+                            f"{which}: max |keras - keras of the earlier run| = "
+                            f"{np.abs(keras_out - np.load(saved)).max():.2e}"
+                        )
                     else:
                         args.keras_outputs.mkdir(parents=True, exist_ok=True)
                         np.save(saved, keras_out)

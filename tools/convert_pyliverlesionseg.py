@@ -175,8 +175,9 @@ class GraphBuilder:
         channels = [self.shapes[p][0] for p in parts]
         spatial = self.shapes[parts[0]][1:]
         if w.shape != (*kernel, sum(channels), features):
-            raise ValueError(f"{layer}: HDF5 kernel {w.shape} but the architecture expects "
-                             f"{(*kernel, sum(channels), features)}")
+            raise ValueError(
+                f"{layer}: HDF5 kernel {w.shape} but the architecture expects {(*kernel, sum(channels), features)}"
+            )
         self.used_layers.add(layer)
         w_onnx = np.ascontiguousarray(w.transpose(4, 3, 0, 1, 2))  # Keras (kx,ky,kz,in,out) -> ONNX (out,in,kx,ky,kz)
         if padding == "same":
@@ -188,7 +189,7 @@ class GraphBuilder:
         outputs, first = [], 0
         for n, (part, c) in enumerate(zip(parts, channels)):
             suffix = f".part{n}" if len(parts) > 1 else ""
-            inputs = [part, self._const(f"{layer}.weight{suffix}", w_onnx[:, first:first + c])]
+            inputs = [part, self._const(f"{layer}.weight{suffix}", w_onnx[:, first : first + c])]
             if n == 0:
                 inputs.append(self._const(f"{layer}.bias", b))
             outputs.append(self._node("Conv", inputs, (features, *out_spatial), kernel_shape=list(kernel), pads=pads))
@@ -246,16 +247,27 @@ class GraphBuilder:
         c, *spatial = self.shapes[x]
         if mode == "copy":
             scales = self._const(f"scales_{self.counter}", np.array([1, 1, step, step, step], dtype=np.float32))
-            return self._node("Resize", [x, "", scales], (c, *[s * step for s in spatial]), mode="nearest",
-                              coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+            return self._node(
+                "Resize",
+                [x, "", scales],
+                (c, *[s * step for s in spatial]),
+                mode="nearest",
+                coordinate_transformation_mode="asymmetric",
+                nearest_mode="floor",
+            )
         # sizes = shape * (1, 1, step, step, step) - (0, 0, step - 1, ...), computed in the graph so that the
         # spatial sizes can stay free
         factor = self._const(f"factor_{self.counter}", np.array([1, 1, step, step, step], dtype=np.int64))
         shrink = self._const(f"shrink_{self.counter}", np.array([0, 0] + [step - 1] * 3, dtype=np.int64))
         shape = self._node("Shape", [x], (5,))
         sizes = self._node("Sub", [self._node("Mul", [shape, factor], (5,)), shrink], (5,))
-        return self._node("Resize", [x, "", "", sizes], (c, *[s * step - step + 1 for s in spatial]),
-                          mode="linear", coordinate_transformation_mode="align_corners")
+        return self._node(
+            "Resize",
+            [x, "", "", sizes],
+            (c, *[s * step - step + 1 for s in spatial]),
+            mode="linear",
+            coordinate_transformation_mode="align_corners",
+        )
 
     def crop_to(self, x: str, target: str) -> str:
         """Centre-crop ``x`` to ``target``'s size. The margins are the same for every valid input size, so the
@@ -266,8 +278,9 @@ class GraphBuilder:
             return x
         margins = [(s - w) // 2 for s, w in zip(spatial, wanted)]
         starts = self._const(f"starts_{self.counter}", np.array(margins, dtype=np.int64))
-        ends = self._const(f"ends_{self.counter}", np.array([-m if m else np.iinfo(np.int64).max for m in margins],
-                                                            dtype=np.int64))
+        ends = self._const(
+            f"ends_{self.counter}", np.array([-m if m else np.iinfo(np.int64).max for m in margins], dtype=np.int64)
+        )
         axes = self._const(f"axes_{self.counter}", np.array([2, 3, 4], dtype=np.int64))
         return self._node("Slice", [x, starts, ends, axes], (c, *wanted))
 
@@ -290,8 +303,11 @@ def _conv_block(g: GraphBuilder, x: str | list[str], kernels, features, spec: UN
     shortcut = x
     for j, (kernel, n_features) in enumerate(zip(kernels, features)):
         if not (first_block and j == 0):
-            x = [g.leaky_relu(g.instance_norm(p)) for p in x] if isinstance(x, list) else g.leaky_relu(
-                g.instance_norm(x))
+            x = (
+                [g.leaky_relu(g.instance_norm(p)) for p in x]
+                if isinstance(x, list)
+                else g.leaky_relu(g.instance_norm(x))
+            )
         x = g.conv(x, kernel, n_features, spec.padding)
     if spec.residual and kernels:
         parts = [g.crop_to(p, x) for p in (shortcut if isinstance(shortcut, list) else [shortcut])]
@@ -318,8 +334,14 @@ def build_unet(spec: UNetSpec, weights: h5py.Group) -> onnx.ModelProto:
         left_outputs.append(x)
     for level in range(len(spec.level_factors) - 2, -1, -1):
         x = g.upsample(x, spec.level_factors[level + 1] // spec.level_factors[level], spec.upsampling)
-        x = _conv_block(g, [g.crop_to(left_outputs[level], x), x], spec.up_kernels[level],
-                        spec.up_features[level], spec, first_block=False)
+        x = _conv_block(
+            g,
+            [g.crop_to(left_outputs[level], x), x],
+            spec.up_kernels[level],
+            spec.up_features[level],
+            spec,
+            first_block=False,
+        )
     x = g.leaky_relu(g.instance_norm(x))
     x = g.conv(x, (1, 1, 1), 1, spec.padding)
     probability = g.sigmoid(x)

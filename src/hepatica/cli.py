@@ -26,8 +26,13 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (created if needed).")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (created if needed).",
+)
 @click.option("--seed", default=0, show_default=True, help="Seed of the phantom study.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def demo(out_dir: Path, seed: int, quiet: bool) -> None:
@@ -41,33 +46,74 @@ def demo(out_dir: Path, seed: int, quiet: bool) -> None:
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (created if needed).")
-@click.option("--phase", "phase_overrides", multiple=True, metavar="SERIES=PHASE",
-              help="Set a series' phase: SERIES is its number, UID, description or id (S1, S2...); "
-                   "PHASE is pre, arterial, portal_venous or delayed. Repeatable.")
-@click.option("--backend", default="bundled", show_default=True, type=click.Choice(["bundled", "totalsegmentator"]),
-              help="Segmentation backend.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (created if needed).",
+)
+@click.option(
+    "--phase",
+    "phase_overrides",
+    multiple=True,
+    metavar="SERIES=PHASE",
+    help="Set a series' phase: SERIES is its number, UID, description or id (S1, S2...); "
+    "PHASE is pre, arterial, portal_venous or delayed. Repeatable.",
+)
+@click.option(
+    "--backend",
+    default="bundled",
+    show_default=True,
+    type=click.Choice(["bundled", "totalsegmentator"]),
+    help="Segmentation backend.",
+)
 @click.option("--no-segment", is_flag=True, help="Skip liver and lesion segmentation (and radiomics).")
 @click.option("--no-radiomics", is_flag=True, help="Skip radiomics features of the liver and lesions.")
 @click.option("--no-lirads", is_flag=True, help="Skip phase alignment and LI-RADS characterization.")
-@click.option("--high-risk/--not-high-risk", default=None,
-              help="Whether the patient is at high risk for HCC (LI-RADS applies only then). Not stated: "
-                   "categories are computed as if, and say so.")
-@click.option("--prior", "prior_inputs", multiple=True, metavar="INPUT",
-              help="An earlier study of the same patient (a DICOM folder or image files, as INPUTS; repeatable): "
-                   "its lesions are matched to this study's for threshold growth and RECIST 1.1.")
-@click.option("--interval-days", type=click.FloatRange(min=0), default=None,
-              help="Days between the prior and this study (default: from the DICOM study dates).")
-@click.option("--patient-identifiers", is_flag=True,
-              help="Print the patient's name, ID, birth date, sex, accession number and study date in the report "
-                   "header (never in result.json). Default: a patient-free report.")
+@click.option(
+    "--high-risk/--not-high-risk",
+    default=None,
+    help="Whether the patient is at high risk for HCC (LI-RADS applies only then). Not stated: "
+    "categories are computed as if, and say so.",
+)
+@click.option(
+    "--prior",
+    "prior_inputs",
+    multiple=True,
+    metavar="INPUT",
+    help="An earlier study of the same patient (a DICOM folder or image files, as INPUTS; repeatable): "
+    "its lesions are matched to this study's for threshold growth and RECIST 1.1.",
+)
+@click.option(
+    "--interval-days",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Days between the prior and this study (default: from the DICOM study dates).",
+)
+@click.option(
+    "--patient-identifiers",
+    is_flag=True,
+    help="Print the patient's name, ID, birth date, sex, accession number and study date in the report "
+    "header (never in result.json). Default: a patient-free report.",
+)
 @click.option("--no-pdf", is_flag=True, help="Write report.html only, not report.pdf.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
-def analyze(inputs: tuple[str, ...], out_dir: Path, phase_overrides: tuple[str, ...], backend: str,
-            no_segment: bool, no_radiomics: bool, no_lirads: bool, high_risk: bool | None,
-            prior_inputs: tuple[str, ...], interval_days: float | None, patient_identifiers: bool, no_pdf: bool,
-            quiet: bool) -> None:
+def analyze(
+    inputs: tuple[str, ...],
+    out_dir: Path,
+    phase_overrides: tuple[str, ...],
+    backend: str,
+    no_segment: bool,
+    no_radiomics: bool,
+    no_lirads: bool,
+    high_risk: bool | None,
+    prior_inputs: tuple[str, ...],
+    interval_days: float | None,
+    patient_identifiers: bool,
+    no_pdf: bool,
+    quiet: bool,
+) -> None:
     """Analyse a study: a DICOM folder, or image files one per phase (PHASE=FILE, e.g. arterial=art.nii.gz).
 
     Writes OUT/result.json, OUT/report.html and report.pdf, OUT/images/, OUT/viewer/ (the phases for
@@ -82,19 +128,39 @@ def analyze(inputs: tuple[str, ...], out_dir: Path, phase_overrides: tuple[str, 
         prior = _parse_inputs(prior_inputs) if prior_inputs else None
         overrides = dict(_split_assignment(item, "--phase") for item in phase_overrides)
     with _errors_as_messages(), _progress(quiet) as progress:
-        outputs = run_analyze(study_inputs, out_dir, phases=overrides, progress=progress,
-                              backend=None if no_segment else backend, radiomics=not no_radiomics,
-                              lirads=not no_lirads, high_risk=high_risk, prior=prior, interval_days=interval_days,
-                              identifiers_in_report=patient_identifiers, pdf=not no_pdf)
+        outputs = run_analyze(
+            study_inputs,
+            out_dir,
+            phases=overrides,
+            progress=progress,
+            backend=None if no_segment else backend,
+            radiomics=not no_radiomics,
+            lirads=not no_lirads,
+            high_risk=high_risk,
+            prior=prior,
+            interval_days=interval_days,
+            identifiers_in_report=patient_identifiers,
+            pdf=not no_pdf,
+        )
     _done(outputs)
 
 
 @main.command()
 @click.argument("input_path", metavar="INPUT")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (created if needed).")
-@click.option("--backend", default="bundled", show_default=True, type=click.Choice(["bundled", "totalsegmentator"]),
-              help="bundled: the ONNX models shipped with Hepatica; totalsegmentator: an installed TotalSegmentator.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (created if needed).",
+)
+@click.option(
+    "--backend",
+    default="bundled",
+    show_default=True,
+    type=click.Choice(["bundled", "totalsegmentator"]),
+    help="bundled: the ONNX models shipped with Hepatica; totalsegmentator: an installed TotalSegmentator.",
+)
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def segment(input_path: str, out_dir: Path, backend: str, quiet: bool) -> None:
     """Segment the liver and its lesions in a CT: a DICOM folder or an image file (NIfTI, NRRD, MHA).
@@ -107,8 +173,10 @@ def segment(input_path: str, out_dir: Path, backend: str, quiet: bool) -> None:
     with _errors_as_messages(), _progress(quiet) as progress:
         outputs = segment_study(input_path, out_dir, backend=backend, progress=progress)
     summary = outputs.result.segmentation
-    console.print(f"Liver {summary.liver_volume_ml:.0f} mL, {summary.lesion_count} lesion(s), "
-                  f"tumour burden {summary.tumour_burden_percent:.1f} %")
+    console.print(
+        f"Liver {summary.liver_volume_ml:.0f} mL, {summary.lesion_count} lesion(s), "
+        f"tumour burden {summary.tumour_burden_percent:.1f} %"
+    )
     console.print(f"Result: {escape(str(outputs.result_json))}")
 
 
@@ -116,8 +184,13 @@ def segment(input_path: str, out_dir: Path, backend: str, quiet: bool) -> None:
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--seed", default=0, show_default=True)
 @click.option("--dose", default=1.0, show_default=True, help="Relative dose; noise SD is 11/sqrt(dose) HU.")
-@click.option("--lesion", "lesions", multiple=True, metavar="TYPE:DIAMETER_MM",
-              help="e.g. hcc:25 (types: hcc, hemangioma, cyst, metastasis, fnh). Default: one of each.")
+@click.option(
+    "--lesion",
+    "lesions",
+    multiple=True,
+    metavar="TYPE:DIAMETER_MM",
+    help="e.g. hcc:25 (types: hcc, hemangioma, cyst, metastasis, fnh). Default: one of each.",
+)
 def phantom(out_dir: Path, seed: int, dose: float, lesions: tuple[str, ...]) -> None:
     """Write a phantom study (NIfTI, DICOM, ground truth) without analysing it."""
     from hepatica.phantom import DEFAULT_LESIONS, LesionSpec, make_phantom_study
@@ -134,16 +207,38 @@ def phantom(out_dir: Path, seed: int, dose: float, lesions: tuple[str, ...]) -> 
 @click.option("--image", "image_path", type=click.Path(path_type=Path), help="Image file or DICOM series folder.")
 @click.option("--mask", "mask_path", type=click.Path(path_type=Path), help="Mask file on the image's grid.")
 @click.option("--label", type=int, default=None, help="ROI label in the mask (default: every voxel > 0).")
-@click.option("--batch", "manifest", type=click.Path(dir_okay=False, path_type=Path),
-              help="CSV with columns image, mask and optionally label and case, instead of --image/--mask.")
-@click.option("--params", "params_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Parameter file (YAML): Hepatica's, or PyRadiomics's for the settings both share.")
-@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Output table, .csv or .parquet; the parameters are saved beside it (.params.yaml).")
+@click.option(
+    "--batch",
+    "manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV with columns image, mask and optionally label and case, instead of --image/--mask.",
+)
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Parameter file (YAML): Hepatica's, or PyRadiomics's for the settings both share.",
+)
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Output table, .csv or .parquet; the parameters are saved beside it (.params.yaml).",
+)
 @click.option("--jobs", default=1, show_default=True, help="Cases extracted in parallel (batch).")
 @click.option("--quiet", is_flag=True, help="No progress display.")
-def radiomics(image_path: Path | None, mask_path: Path | None, label: int | None, manifest: Path | None,
-              params_file: Path | None, out_file: Path, jobs: int, quiet: bool) -> None:
+def radiomics(
+    image_path: Path | None,
+    mask_path: Path | None,
+    label: int | None,
+    manifest: Path | None,
+    params_file: Path | None,
+    out_file: Path,
+    jobs: int,
+    quiet: bool,
+) -> None:
     """IBSI-compliant radiomics features, one row per ROI and image type (IBSI tags as columns).
 
     A batch skips the cases an earlier run with the same parameters finished (kept in OUT.cases/)."""
@@ -155,25 +250,40 @@ def radiomics(image_path: Path | None, mask_path: Path | None, label: int | None
             raise HepaticaInputError("Give either --image and --mask, or --batch MANIFEST.csv.")
         settings, file_label, ignored = load_settings(params_file) if params_file else (ExtractionSettings(), None, [])
         if ignored:
-            console.print(f"[yellow]not carried over from the PyRadiomics file:[/] {', '.join(ignored)}",
-                          highlight=False, soft_wrap=True)
-        cases = read_manifest(manifest) if manifest else [
-            Case(Path(image_path).name, Path(image_path), Path(mask_path), label if label is not None else file_label)]
+            console.print(
+                f"[yellow]not carried over from the PyRadiomics file:[/] {', '.join(ignored)}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        cases = (
+            read_manifest(manifest)
+            if manifest
+            else [
+                Case(
+                    Path(image_path).name, Path(image_path), Path(mask_path), label if label is not None else file_label
+                )
+            ]
+        )
     with _errors_as_messages(), _progress(quiet or not manifest) as progress:
         update = (lambda done, total: progress("Cases", done + 1, total)) if progress else None
         errors = run_batch(cases, settings, out_file, jobs=jobs, progress=update)
     for name, error in errors.items():
         console.print(f"[bold red]failed:[/] {escape(name)}: {escape(error)}", highlight=False, soft_wrap=True)
-    console.print(f"Features: {out_file} ({len(cases) - len(errors)} of {len(cases)} cases)", highlight=False,
-                  soft_wrap=True)
+    console.print(
+        f"Features: {out_file} ({len(cases) - len(errors)} of {len(cases)} cases)", highlight=False, soft_wrap=True
+    )
     if errors:
         sys.exit(2)
 
 
 @main.command()
 @click.argument("features_file", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
-@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the JSON here instead of printing it.")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the JSON here instead of printing it.",
+)
 def lirads(features_file: Path, out_file: Path | None) -> None:
     """LI-RADS v2018 category and reasons for observations in FEATURES_FILE (JSON: one observation or a list;
     schema: `hepatica schema --lirads`; - reads standard input)."""
@@ -198,27 +308,62 @@ def lirads(features_file: Path, out_file: Path | None) -> None:
 
 
 @main.command()
-@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder of studies: each sub-folder an analysis (hepatica analyze --out DATA/NAME); uploads are "
-                   "analysed into new sub-folders.")
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of studies: each sub-folder an analysis (hepatica analyze --out DATA/NAME); uploads are "
+    "analysed into new sub-folders.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--max-upload-mb", default=2048.0, show_default=True, type=click.FloatRange(min=1),
-              help="Largest upload accepted (MiB).")
+@click.option(
+    "--max-upload-mb",
+    default=2048.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="Largest upload accepted (MiB).",
+)
 @click.option("--no-radiomics", is_flag=True, help="Analyse uploads without radiomics (faster).")
-@click.option("--database", "database_url", metavar="URL",
-              help="Job database (SQLAlchemy URL, e.g. postgresql+psycopg://user@host/hepatica); default SQLite "
-                   "DATA/hepatica.db.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(0, 64),
-              help="Analyses run in this process at once (0: leave them to `hepatica worker` processes).")
-@click.option("--pacs", "pacs_url", metavar="URL",
-              help="DICOMweb root of the PACS (e.g. http://127.0.0.1:8042/dicom-web for Orthanc): studies can be "
-                   "submitted by UID, their SEG and SR go back there.")
-@click.option("--watch-orthanc", metavar="URL",
-              help="Orthanc's REST root (e.g. http://127.0.0.1:8042): analyse each new study it receives (needs "
-                   "--pacs, its DICOMweb root). One watcher per Orthanc.")
-def serve(data_dir: Path, host: str, port: int, max_upload_mb: float, no_radiomics: bool, database_url: str | None,
-          workers: int, pacs_url: str | None, watch_orthanc: str | None) -> None:
+@click.option(
+    "--database",
+    "database_url",
+    metavar="URL",
+    help="Job database (SQLAlchemy URL, e.g. postgresql+psycopg://user@host/hepatica); default SQLite "
+    "DATA/hepatica.db.",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(0, 64),
+    help="Analyses run in this process at once (0: leave them to `hepatica worker` processes).",
+)
+@click.option(
+    "--pacs",
+    "pacs_url",
+    metavar="URL",
+    help="DICOMweb root of the PACS (e.g. http://127.0.0.1:8042/dicom-web for Orthanc): studies can be "
+    "submitted by UID, their SEG and SR go back there.",
+)
+@click.option(
+    "--watch-orthanc",
+    metavar="URL",
+    help="Orthanc's REST root (e.g. http://127.0.0.1:8042): analyse each new study it receives (needs "
+    "--pacs, its DICOMweb root). One watcher per Orthanc.",
+)
+def serve(
+    data_dir: Path,
+    host: str,
+    port: int,
+    max_upload_mb: float,
+    no_radiomics: bool,
+    database_url: str | None,
+    workers: int,
+    pacs_url: str | None,
+    watch_orthanc: str | None,
+) -> None:
     """Serve the studies in DATA: a study list, a viewer per study (phases, windows, overlays, lesions) and
     uploads of new studies (a zip of DICOM or NIfTI files) that are analysed in the background."""
     import uvicorn
@@ -230,26 +375,46 @@ def serve(data_dir: Path, host: str, port: int, max_upload_mb: float, no_radiomi
     if host not in ("127.0.0.1", "localhost", "::1"):
         with _errors_as_messages():
             if not tokens_exist(open_database(database_url or default_url(data_dir))):
-                raise HepaticaInputError(f"serving on {host} (beyond this machine) needs API tokens first: "
-                                         f"hepatica token create --data {data_dir} --name NAME --role submit")
+                raise HepaticaInputError(
+                    f"serving on {host} (beyond this machine) needs API tokens first: "
+                    f"hepatica token create --data {data_dir} --name NAME --role submit"
+                )
     with _errors_as_messages():
-        app = create_app(data_dir, max_upload_mb=max_upload_mb, analysis_options={"radiomics": not no_radiomics},
-                         database_url=database_url, workers=workers, pacs_url=pacs_url, watch_orthanc=watch_orthanc)
+        app = create_app(
+            data_dir,
+            max_upload_mb=max_upload_mb,
+            analysis_options={"radiomics": not no_radiomics},
+            database_url=database_url,
+            workers=workers,
+            pacs_url=pacs_url,
+            watch_orthanc=watch_orthanc,
+        )
     console.print(f"Serving {data_dir} on http://{host}:{port}/ (Ctrl-C stops)", highlight=False, soft_wrap=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @main.command()
-@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="The folder of studies `hepatica serve --data` uses (shared with the server).")
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder of studies `hepatica serve --data` uses (shared with the server).",
+)
 @click.option("--database", "database_url", metavar="URL", help="The server's job database; default DATA/hepatica.db.")
-@click.option("--lease-seconds", default=120.0, show_default=True, type=click.FloatRange(min=1),
-              help="How long a job stays this worker's without a heartbeat (then another worker takes it over).")
+@click.option(
+    "--lease-seconds",
+    default=120.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="How long a job stays this worker's without a heartbeat (then another worker takes it over).",
+)
 @click.option("--once", is_flag=True, help="Run the jobs waiting now, then stop.")
 @click.option("--no-radiomics", is_flag=True, help="Analyse without radiomics (faster).")
 @click.option("--pacs", "pacs_url", metavar="URL", help="DICOMweb root of the PACS (as for serve).")
-def worker(data_dir: Path, database_url: str | None, lease_seconds: float, once: bool, no_radiomics: bool,
-           pacs_url: str | None) -> None:
+def worker(
+    data_dir: Path, database_url: str | None, lease_seconds: float, once: bool, no_radiomics: bool, pacs_url: str | None
+) -> None:
     """Run queued analyses of `hepatica serve` in this process; start as many as the machine allows."""
     import threading
 
@@ -261,8 +426,9 @@ def worker(data_dir: Path, database_url: str | None, lease_seconds: float, once:
     queue = JobQueue(open_database(database_url or default_url(data_dir)), lease_seconds)
     from hepatica.serve.pacs import Pacs
 
-    runner = Worker(StudyLibrary(Path(data_dir)), queue, {"radiomics": not no_radiomics},
-                    pacs=Pacs(pacs_url) if pacs_url else None)
+    runner = Worker(
+        StudyLibrary(Path(data_dir)), queue, {"radiomics": not no_radiomics}, pacs=Pacs(pacs_url) if pacs_url else None
+    )
     if once:
         while runner.run_one():
             pass
@@ -275,8 +441,12 @@ def worker(data_dir: Path, database_url: str | None, lease_seconds: float, once:
 
 
 @main.command()
-@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the schema here instead of printing it.")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the schema here instead of printing it.",
+)
 @click.option("--lirads", "of_lirads", is_flag=True, help="The schema of `hepatica lirads` input instead.")
 def schema(out_file: Path | None, of_lirads: bool) -> None:
     """Print the JSON schema of result.json (or of the LI-RADS input)."""
@@ -297,22 +467,41 @@ def cohort() -> None:
 
 @cohort.command("run")
 @click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for cases/<case>/ (each an analysis), cohort.parquet and hepatica.db.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for cases/<case>/ (each an analysis), cohort.parquet and hepatica.db.",
+)
 @click.option("--scheduler", metavar="ADDRESS", help="A Dask scheduler (tcp://host:8786); default a local cluster.")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 256),
-              help="Worker processes of the local cluster.")
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Worker processes of the local cluster.",
+)
 @click.option("--database", "database_url", metavar="URL", help="Database for the case rows; default OUT/hepatica.db.")
 @click.option("--no-radiomics", is_flag=True, help="Skip radiomics (faster).")
 @click.option("--no-lirads", is_flag=True, help="Skip phase alignment and LI-RADS.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
-def cohort_run(manifest: Path, out_dir: Path, scheduler: str | None, workers: int, database_url: str | None,
-               no_radiomics: bool, no_lirads: bool, quiet: bool) -> None:
+def cohort_run(
+    manifest: Path,
+    out_dir: Path,
+    scheduler: str | None,
+    workers: int,
+    database_url: str | None,
+    no_radiomics: bool,
+    no_lirads: bool,
+    quiet: bool,
+) -> None:
     """Analyse every study of MANIFEST (CSV: case, input[, prior, high_risk]) not yet done in OUT."""
     from hepatica.cohort.run import run_cohort
 
     options = {"radiomics": not no_radiomics, "lirads": not no_lirads}
     with _errors_as_messages(), _progress(quiet) as update:
+
         def report(outcome, done: int, total: int) -> None:
             if update is not None:
                 update(f"{outcome.case}: {outcome.state}", done + 1, total)  # the bar shows number - 1 done
@@ -339,8 +528,13 @@ def _token_engine(data_dir: Path, database_url: str | None):
     return open_database(database_url or default_url(data_dir))
 
 
-_DATA = click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-                     help="The server's data folder.")
+_DATA = click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The server's data folder.",
+)
 _DATABASE = click.option("--database", "database_url", metavar="URL", help="The server's database, if not the default.")
 
 
@@ -389,24 +583,55 @@ def model() -> None:
 @model.command("train")
 @click.argument("features_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--outcome", required=True, help="Outcome column (binary; the event indicator with --time).")
-@click.option("--clinical", "clinical_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Clinical table (CSV/Parquet, one row per case): combined with a rad-score in a nomogram.")
+@click.option(
+    "--clinical",
+    "clinical_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Clinical table (CSV/Parquet, one row per case): combined with a rad-score in a nomogram.",
+)
 @click.option("--time", "time_column", help="Time-to-event column (months): fits a survival model.")
-@click.option("--model", "model_name", help="Binary: radscore_nomogram (with --clinical), lasso_then_logistic "
-              "(default without), lasso, ridge, elastic_net, mrmr_logistic, random_forest, svm, gradient_boosting; "
-              "survival: cox_lasso (default), random_survival_forest.")
-@click.option("--ignore", multiple=True, metavar="COLUMN",
-              help="A clinical column that is not a predictor (another outcome, a date); repeat for several.")
-@click.option("--reliability", "reliability_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="ICC table from `hepatica model reliability`: leave out features below --min-icc first.")
+@click.option(
+    "--model",
+    "model_name",
+    help="Binary: radscore_nomogram (with --clinical), lasso_then_logistic "
+    "(default without), lasso, ridge, elastic_net, mrmr_logistic, random_forest, svm, gradient_boosting; "
+    "survival: cox_lasso (default), random_survival_forest.",
+)
+@click.option(
+    "--ignore",
+    multiple=True,
+    metavar="COLUMN",
+    help="A clinical column that is not a predictor (another outcome, a date); repeat for several.",
+)
+@click.option(
+    "--reliability",
+    "reliability_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="ICC table from `hepatica model reliability`: leave out features below --min-icc first.",
+)
 @click.option("--min-icc", default=0.75, show_default=True, type=click.FloatRange(-1, 1))
 @click.option("--id", "id_column", default="case", show_default=True, help="Column that names the case in both tables.")
 @click.option("--seed", default=0, show_default=True)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for model/, report.html, metrics.json, predictions.csv, plots/.")
-def model_train(features_file: Path, outcome: str, clinical_file: Path | None, time_column: str | None,
-                model_name: str | None, ignore: tuple[str, ...], reliability_file: Path | None, min_icc: float,
-                id_column: str, seed: int, out_dir: Path) -> None:
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for model/, report.html, metrics.json, predictions.csv, plots/.",
+)
+def model_train(
+    features_file: Path,
+    outcome: str,
+    clinical_file: Path | None,
+    time_column: str | None,
+    model_name: str | None,
+    ignore: tuple[str, ...],
+    reliability_file: Path | None,
+    min_icc: float,
+    id_column: str,
+    seed: int,
+    out_dir: Path,
+) -> None:
     """Fit a model on FEATURES_FILE (e.g. `hepatica radiomics --batch` output), validate it by nested
     cross-validation, save it and write a TRIPOD-style report."""
     from hepatica.model.reliability import read_reliability
@@ -414,21 +639,42 @@ def model_train(features_file: Path, outcome: str, clinical_file: Path | None, t
 
     with _errors_as_messages():
         reliability = read_reliability(reliability_file) if reliability_file else None
-        metrics = train(features_file, outcome, out_dir, clinical_file, time_column, model_name, id_column, seed,
-                        list(ignore), reliability, min_icc)
+        metrics = train(
+            features_file,
+            outcome,
+            out_dir,
+            clinical_file,
+            time_column,
+            model_name,
+            id_column,
+            seed,
+            list(ignore),
+            reliability,
+            min_icc,
+        )
     _print_model_summary(metrics, out_dir)
 
 
 @model.command("evaluate")
 @click.argument("model_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("features_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--clinical", "clinical_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Clinical table of these cases (needed when the model uses clinical variables).")
+@click.option(
+    "--clinical",
+    "clinical_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Clinical table of these cases (needed when the model uses clinical variables).",
+)
 @click.option("--id", "id_column", default="case", show_default=True)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for report.html, metrics.json, predictions.csv, plots/.")
-def model_evaluate(model_dir: Path, features_file: Path, clinical_file: Path | None, id_column: str,
-                   out_dir: Path) -> None:
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for report.html, metrics.json, predictions.csv, plots/.",
+)
+def model_evaluate(
+    model_dir: Path, features_file: Path, clinical_file: Path | None, id_column: str, out_dir: Path
+) -> None:
     """Validate the model saved in MODEL_DIR (the `model/` folder `hepatica model train` wrote) on the cases of
     FEATURES_FILE, e.g. an external cohort. The outcome columns must be in the tables."""
     from hepatica.model.train import evaluate
@@ -439,20 +685,43 @@ def model_evaluate(model_dir: Path, features_file: Path, clinical_file: Path | N
 
 
 @model.command("reliability")
-@click.option("--batch", "manifest", type=click.Path(dir_okay=False, path_type=Path),
-              help="Manifest of images and masks (as for `hepatica radiomics --batch`): ICC(1,1) over perturbed "
-                   "copies.")
-@click.option("--params", "params_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Radiomics parameter file (the one the modelled features were extracted with).")
-@click.option("--copies", default=8, show_default=True, type=click.IntRange(2, 100),
-              help="Perturbed copies per case (noise, rotation, translation, volume, contour).")
-@click.option("--retest", nargs=2, type=click.Path(dir_okay=False, path_type=Path), metavar="TEST RETEST",
-              help="Two feature tables of the same patients scanned twice: test-retest ICC(2,1).")
+@click.option(
+    "--batch",
+    "manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Manifest of images and masks (as for `hepatica radiomics --batch`): ICC(1,1) over perturbed copies.",
+)
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Radiomics parameter file (the one the modelled features were extracted with).",
+)
+@click.option(
+    "--copies",
+    default=8,
+    show_default=True,
+    type=click.IntRange(2, 100),
+    help="Perturbed copies per case (noise, rotation, translation, volume, contour).",
+)
+@click.option(
+    "--retest",
+    nargs=2,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="TEST RETEST",
+    help="Two feature tables of the same patients scanned twice: test-retest ICC(2,1).",
+)
 @click.option("--id", "id_column", default="case", show_default=True)
-@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="CSV: feature, icc, icc_low, kind, cases, repetitions.")
-def model_reliability(manifest: Path | None, params_file: Path | None, copies: int, retest, id_column: str,
-                      out_file: Path) -> None:
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV: feature, icc, icc_low, kind, cases, repetitions.",
+)
+def model_reliability(
+    manifest: Path | None, params_file: Path | None, copies: int, retest, id_column: str, out_file: Path
+) -> None:
     """Per-feature reliability (ICC), to leave unstable features out before modelling (`model train
     --reliability`)."""
     from hepatica.model.reliability import perturbation_icc, retest_icc, write_reliability
@@ -484,8 +753,10 @@ def _print_model_summary(metrics: dict, out_dir: Path) -> None:
         console.print(f"{metrics['model']}: C-index {c:.3f} ({low:.3f}-{high:.3f}), {where}")
     else:
         auc, low, high = metrics["auc"]["delong"]
-        console.print(f"{metrics['model']}: AUC {auc:.3f} ({low:.3f}-{high:.3f}), {where}; calibration slope "
-                      f"{metrics['calibration']['slope']:.2f}")
+        console.print(
+            f"{metrics['model']}: AUC {auc:.3f} ({low:.3f}-{high:.3f}), {where}; calibration slope "
+            f"{metrics['calibration']['slope']:.2f}"
+        )
     console.print(f"report: {escape(str(out_dir / 'report.html'))}")
 
 
@@ -537,8 +808,13 @@ def _progress(quiet: bool):
     if quiet:
         yield None
         return
-    columns = (SpinnerColumn(), TextColumn("{task.description:<32}"), BarColumn(),
-               TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description:<32}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task("Starting", total=1)
 
@@ -551,5 +827,4 @@ def _progress(quiet: bool):
 
 def _done(outputs) -> None:
     pdf = f" and {outputs.report_pdf}" if outputs.report_pdf else ""
-    console.print(f"Report: {outputs.report_html}{pdf}\nResult: {outputs.result_json}", soft_wrap=True,
-                  highlight=False)
+    console.print(f"Report: {outputs.report_html}{pdf}\nResult: {outputs.result_json}", soft_wrap=True, highlight=False)

@@ -47,9 +47,15 @@ ProgressCallback = Callable[[str, int, int], None]
 #: Lesions with close views in the report (the largest first); the lesion table lists them all.
 MAX_LESION_VIEWS = 12
 
-ANALYZE_STEPS = ("Reading the study", "Taking the inventory", "Segmenting liver and lesions",
-                 "Aligning phases, LI-RADS", "Extracting radiomics features", "Rendering key images and viewer volumes",
-                 "Writing result and report")
+ANALYZE_STEPS = (
+    "Reading the study",
+    "Taking the inventory",
+    "Segmenting liver and lesions",
+    "Aligning phases, LI-RADS",
+    "Extracting radiomics features",
+    "Rendering key images and viewer volumes",
+    "Writing result and report",
+)
 
 
 @dataclass(frozen=True)
@@ -104,31 +110,54 @@ def analyze(
     if backend is not None:
         target = segmentation_series(study)
         segmentation = segment(target.volume, backend=backend)
-        outputs = export_segmentation(segmentation, target.volume, out_dir / "segmentation", target.id,
-                                      relative_to=out_dir, uid_seed=uid_seed)
+        outputs = export_segmentation(
+            segmentation, target.volume, out_dir / "segmentation", target.id, relative_to=out_dir, uid_seed=uid_seed
+        )
         segmented = (target, segmentation, outputs)
         models = model_infos(segmentation)
     step()
     lirads_summary = None
     aligned_phases = {}
     if segmented and lirads:
-        compared = (_compare_with_prior(prior, backend, segmented[0].volume, segmentation, interval_days)
-                    if prior is not None else None)
+        compared = (
+            _compare_with_prior(prior, backend, segmented[0].volume, segmentation, interval_days)
+            if prior is not None
+            else None
+        )
         study_phases = align_study_phases(study, segmented[0].volume, segmentation.liver)
         aligned_phases = study_phases.images
-        lirads_summary = study_lirads(study, segmented[0].volume, segmentation.liver, segmentation.lesions,
-                                      high_risk, prior=compared, phases=study_phases)
+        lirads_summary = study_lirads(
+            study,
+            segmented[0].volume,
+            segmentation.liver,
+            segmentation.lesions,
+            high_risk,
+            prior=compared,
+            phases=study_phases,
+        )
     if segmented and "dicom_seg" in segmented[2].summary.files:
         seg_dir = out_dir / "segmentation"
         files = segmented[2].summary.files
-        sr = write_study_sr(segmented[2].summary, lirads_summary, segmented[0].volume,
-                            out_dir / files["dicom_seg"], seg_dir, uid_seed=uid_seed)
+        sr = write_study_sr(
+            segmented[2].summary,
+            lirads_summary,
+            segmented[0].volume,
+            out_dir / files["dicom_seg"],
+            seg_dir,
+            uid_seed=uid_seed,
+        )
         files["dicom_sr"] = sr.relative_to(out_dir).as_posix()
     step()
     radiomics_summary = None
     if segmented and radiomics:
-        radiomics_summary = study_radiomics(segmented[0].volume, segmentation.liver, segmentation.lesions,
-                                            segmented[0].id, out_dir / "radiomics", relative_to=out_dir)
+        radiomics_summary = study_radiomics(
+            segmented[0].volume,
+            segmentation.liver,
+            segmentation.lesions,
+            segmented[0].id,
+            out_dir / "radiomics",
+            relative_to=out_dir,
+        )
     step()
     key_images = render_key_images(study, out_dir, segmented)
     reference = segmented[0].volume if segmented else segmentation_series(study).volume
@@ -138,12 +167,23 @@ def analyze(
         provenance=Provenance(
             command=command,
             models=models,
-            parameters={"phase_overrides": dict(phases or {}), "segmentation_backend": backend,
-                        "radiomics": bool(radiomics_summary), "lirads": bool(lirads_summary),
-                        "high_risk": high_risk, "prior_study": prior is not None, "interval_days": interval_days},
-            inputs=[InputIdentifier(series_id=s.id, identifier=s.input_id,
-                                    kind="dicom-series" if study.source == "dicom" else "image-file")
-                    for s in study.series],
+            parameters={
+                "phase_overrides": dict(phases or {}),
+                "segmentation_backend": backend,
+                "radiomics": bool(radiomics_summary),
+                "lirads": bool(lirads_summary),
+                "high_risk": high_risk,
+                "prior_study": prior is not None,
+                "interval_days": interval_days,
+            },
+            inputs=[
+                InputIdentifier(
+                    series_id=s.id,
+                    identifier=s.input_id,
+                    kind="dicom-series" if study.source == "dicom" else "image-file",
+                )
+                for s in study.series
+            ],
         ),
         study=inventory,
         segmentation=segmented[2].summary if segmented else None,
@@ -159,14 +199,22 @@ def analyze(
     return AnalysisOutputs(result=result, result_json=result_json, report_html=report_html, report_pdf=report_pdf)
 
 
-def _compare_with_prior(prior: StudyInput, backend: str, reference: Volume, segmentation,
-                        interval_days: float | None) -> PriorStudy:
+def _compare_with_prior(
+    prior: StudyInput, backend: str, reference: Volume, segmentation, interval_days: float | None
+) -> PriorStudy:
     """Read and segment the prior study's series (chosen as the current study's was) and compare it."""
     prior_study = load_study(prior)
     target = segmentation_series(prior_study)
     prior_segmentation = segment(target.volume, backend=backend)
-    return compare_with_prior(target.volume, prior_segmentation.liver, prior_segmentation.lesions, reference,
-                              segmentation.liver, segmentation.lesions, interval_days)
+    return compare_with_prior(
+        target.volume,
+        prior_segmentation.liver,
+        prior_segmentation.lesions,
+        reference,
+        segmentation.liver,
+        segmentation.lesions,
+        interval_days,
+    )
 
 
 @dataclass(frozen=True)
@@ -177,8 +225,9 @@ class SegmentOutputs:
     result_json: Path
 
 
-def segment_study(inputs: StudyInput, out_dir: Path | str, backend: str = "bundled",
-                  progress: ProgressCallback | None = None) -> SegmentOutputs:
+def segment_study(
+    inputs: StudyInput, out_dir: Path | str, backend: str = "bundled", progress: ProgressCallback | None = None
+) -> SegmentOutputs:
     """Segment one study's liver and lesions; write liver.nii.gz, lesions.nii.gz (one label per lesion),
     segmentation.dcm (DICOM SEG, DICOM input only) and segmentation.json into ``out_dir``."""
     out_dir = Path(out_dir)
@@ -192,10 +241,19 @@ def segment_study(inputs: StudyInput, out_dir: Path | str, backend: str = "bundl
     outputs = export_segmentation(segmentation, target.volume, out_dir, target.id)
     result = SegmentationResult(
         provenance=Provenance(
-            command="segment", parameters={"backend": backend}, models=model_infos(segmentation),
-            inputs=[InputIdentifier(series_id=target.id, identifier=target.input_id,
-                                    kind="dicom-series" if study.source == "dicom" else "image-file")]),
-        segmentation=outputs.summary)
+            command="segment",
+            parameters={"backend": backend},
+            models=model_infos(segmentation),
+            inputs=[
+                InputIdentifier(
+                    series_id=target.id,
+                    identifier=target.input_id,
+                    kind="dicom-series" if study.source == "dicom" else "image-file",
+                )
+            ],
+        ),
+        segmentation=outputs.summary,
+    )
     return SegmentOutputs(result, result.write_json(out_dir / "segmentation.json"))
 
 
@@ -207,8 +265,9 @@ def demo(out_dir: Path | str, seed: int = 0, progress: ProgressCallback | None =
     phantom = make_phantom_study(seed=seed)
     step()
     files = write_phantom_study(phantom, out_dir / "phantom")
-    return analyze(files.dicom, out_dir, progress=progress, command=f"demo (phantom seed {seed})",
-                   high_risk=True)  # the phantom patient has cirrhosis
+    return analyze(
+        files.dicom, out_dir, progress=progress, command=f"demo (phantom seed {seed})", high_risk=True
+    )  # the phantom patient has cirrhosis
 
 
 def study_inventory(study: Study) -> StudyInventory:
@@ -232,8 +291,12 @@ def _series_summary(series: StudySeries, used: bool) -> SeriesSummary:
         id=series.id,
         name=series.name,
         modality=str(v.metadata.get("modality") or "unknown"),
-        phase=PhaseAssignment(phase=series.phase.phase.value, source=series.phase.source,
-                              evidence=series.phase.evidence, confidence=series.phase.confidence),
+        phase=PhaseAssignment(
+            phase=series.phase.phase.value,
+            source=series.phase.source,
+            evidence=series.phase.evidence,
+            confidence=series.phase.confidence,
+        ),
         used_for_phase=used,
         geometry=Geometry(
             size=v.size,
@@ -243,8 +306,9 @@ def _series_summary(series: StudySeries, used: bool) -> SeriesSummary:
             orientation=v.orientation_code(),
             extent_mm=tuple(round(n * s, 2) for n, s in zip(v.size, v.spacing, strict=True)),
         ),
-        intensity=IntensitySummary(minimum=float(v.array.min()), maximum=float(v.array.max()),
-                                   p01=float(p01), p50=float(p50), p99=float(p99)),
+        intensity=IntensitySummary(
+            minimum=float(v.array.min()), maximum=float(v.array.max()), p01=float(p01), p50=float(p50), p99=float(p99)
+        ),
         slice_thickness_mm=v.metadata.get("slice_thickness_mm"),
         n_files=len(v.metadata.get("source_files") or []) or None,
     )
@@ -281,16 +345,28 @@ def render_key_images(study: Study, out_dir: Path, segmented=None) -> list[KeyIm
         overlays = [("liver", segmentation.liver), ("lesions", outputs.lesion_labels)]
     key_images = []
 
-    def keep(series: StudySeries, view, kind: str, names: list[str], lesion_id: int | None = None,
-             fov: float | None = None) -> None:
+    def keep(
+        series: StudySeries, view, kind: str, names: list[str], lesion_id: int | None = None, fov: float | None = None
+    ) -> None:
         stem = {"phase": "", "overview": "overview_", "lesion": f"lesion{lesion_id}_"}[kind]
         name = f"images/{stem}{series.id}_{series.phase.phase.value}_{view.plane}.png"
         write_bytes_atomic(out_dir / name, view.png)
-        key_images.append(KeyImage(
-            kind=kind, lesion_id=lesion_id, series_id=series.id, overlays=names, phase=series.phase.phase.value,
-            plane=view.plane, slice_index=view.slice_index, position_mm=round(view.position_mm, 2),
-            field_of_view_mm=round(fov, 1) if fov else None, window_center=view.window[0],
-            window_width=view.window[1], file=name))
+        key_images.append(
+            KeyImage(
+                kind=kind,
+                lesion_id=lesion_id,
+                series_id=series.id,
+                overlays=names,
+                phase=series.phase.phase.value,
+                plane=view.plane,
+                slice_index=view.slice_index,
+                position_mm=round(view.position_mm, 2),
+                field_of_view_mm=round(fov, 1) if fov else None,
+                window_center=view.window[0],
+                window_width=view.window[1],
+                file=name,
+            )
+        )
 
     for series in shown:
         on_grid = [(name, resample_to_grid(mask, series.volume, "nearest")) for name, mask in overlays]
@@ -301,11 +377,18 @@ def render_key_images(study: Study, out_dir: Path, segmented=None) -> list[KeyIm
     for plane in ("axial", "coronal"):
         view = render_overview(target.volume, segmentation.liver, outputs.lesion_labels, plane=plane)
         keep(target, view, "overview", ["liver", "lesions"])
-    close = [(lesion.label, (lesion.centroid_mm[0], lesion.centroid_mm[1], lesion.axial_slice_z_mm),
-              float(np.clip(2.5 * lesion.longest_3d_diameter_mm, 40.0, 200.0)))
-             for lesion in lesions[:MAX_LESION_VIEWS]]
-    by_series = {series.id: render_lesion_views(series.volume, segmentation.liver, outputs.lesion_labels, close)
-                 for series in shown}
+    close = [
+        (
+            lesion.label,
+            (lesion.centroid_mm[0], lesion.centroid_mm[1], lesion.axial_slice_z_mm),
+            float(np.clip(2.5 * lesion.longest_3d_diameter_mm, 40.0, 200.0)),
+        )
+        for lesion in lesions[:MAX_LESION_VIEWS]
+    ]
+    by_series = {
+        series.id: render_lesion_views(series.volume, segmentation.liver, outputs.lesion_labels, close)
+        for series in shown
+    }
     for n, (label, _, fov) in enumerate(close):
         for series in shown:
             keep(series, by_series[series.id][n], "lesion", ["liver", "lesions"], lesion_id=label, fov=fov)

@@ -136,8 +136,10 @@ class ViewerVolume(_Model):
     phase: str
     series_id: str
     file: str = Field(description="Path relative to the result.")
-    aligned: bool = Field(description="True: aligned to the segmented series as LI-RADS measured it (or that "
-                                      "series itself); False: placed by physical position only.")
+    aligned: bool = Field(
+        description="True: aligned to the segmented series as LI-RADS measured it (or that "
+        "series itself); False: placed by physical position only."
+    )
 
 
 class LesionEntry(_Model):
@@ -162,8 +164,10 @@ class SegmentationSummary(_Model):
     lesion_volume_ml: float
     tumour_burden_percent: float = Field(description="Lesion volume as % of liver volume.")
     lesions: list[LesionEntry]
-    files: dict[str, str] = Field(description="Files relative to the result: liver, lesions (NIfTI), dicom_seg (DICOM "
-                                              "SEG), dicom_sr (TID 1500 measurement report; analyze).")
+    files: dict[str, str] = Field(
+        description="Files relative to the result: liver, lesions (NIfTI), dicom_seg (DICOM "
+        "SEG), dicom_sr (TID 1500 measurement report; analyze)."
+    )
 
 
 class RoiFeatures(_Model):
@@ -197,12 +201,14 @@ class FeatureFinding(_Model):
 class PriorLesionChange(_Model):
     """A lesion compared with the prior study."""
 
-    prior_lesion: int | None = Field(description="Label of the matched lesion in the prior study's segmentation; "
-                                                 "None: new since the prior study.")
+    prior_lesion: int | None = Field(
+        description="Label of the matched lesion in the prior study's segmentation; None: new since the prior study."
+    )
     prior_size_mm: float | None
     size_change_percent: float | None
-    overlap_dice: float = Field(description="Overlap with the prior lesion after alignment (0 when matched by "
-                                            "distance only).")
+    overlap_dice: float = Field(
+        description="Overlap with the prior lesion after alignment (0 when matched by distance only)."
+    )
     centre_distance_mm: float | None
 
 
@@ -216,25 +222,31 @@ class PriorComparison(_Model):
     edge_correlation: float
     prior_lesion_count: int
     disappeared_prior_lesions: list[int] = Field(description="Prior lesions with no lesion here.")
-    recist: dict | None = Field(None, description="RECIST 1.1 with the prior study as baseline: category, targets, "
-                                                  "sums (mm), reasons; None without a measurable target.")
+    recist: dict | None = Field(
+        None,
+        description="RECIST 1.1 with the prior study as baseline: category, targets, "
+        "sums (mm), reasons; None without a measurable target.",
+    )
 
 
 class LesionCharacterization(_Model):
     """LI-RADS of one lesion: measured features, category and the reasons in LI-RADS words."""
 
     id: int = Field(description="Label in lesions.nii.gz, as in the segmentation's lesion table.")
-    size_mm: float = Field(description="Longest diameter (3D, mm) in the phase where the margin is sharpest, the "
-                                       "outline re-drawn there (LI-RADS size); the segmented outline's when the "
-                                       "margin is too faint.")
+    size_mm: float = Field(
+        description="Longest diameter (3D, mm) in the phase where the margin is sharpest, the "
+        "outline re-drawn there (LI-RADS size); the segmented outline's when the "
+        "margin is too faint."
+    )
     segmented_size_mm: float = Field(description="Longest diameter (3D, mm) of the segmented outline.")
     size_evidence: str = Field(description="How the size was measured, in words.")
     sharpest_phase: str = Field(description="Phase where the lesion's margin is sharpest.")
     features: dict[str, FeatureFinding]
     category: str | None = Field(description='e.g. "LR-5", "LR-M", "LR-NC"; None where LI-RADS does not apply.')
     reasons: list[str]
-    lesion_type_estimate: str = Field(description="Decision support only: cyst, hemangioma, fnh, hcc, metastasis "
-                                                  "or indeterminate.")
+    lesion_type_estimate: str = Field(
+        description="Decision support only: cyst, hemangioma, fnh, hcc, metastasis or indeterminate."
+    )
     lesion_type_pattern: str
     change_since_prior: PriorLesionChange | None = None
 
@@ -247,8 +259,10 @@ class PhaseAlignmentEntry(_Model):
     rotation_deg: float
     deformable: bool
     residual_mm: float = Field(description="Estimated misalignment left after alignment (mean over the liver).")
-    edge_correlation: float = Field(description="Correlation of the two phases' edges in and around the liver "
-                                                "after alignment (1 = identical structure).")
+    edge_correlation: float = Field(
+        description="Correlation of the two phases' edges in and around the liver "
+        "after alignment (1 = identical structure)."
+    )
 
 
 class LiradsSummary(_Model):

@@ -25,18 +25,22 @@ def test_lesions_match_by_overlap_then_by_distance_and_the_rest_are_new():
     prior[_ball(shape, (20, 27, 45), 2)] = 1  # no overlap, centre 7 mm away: matched by distance
     current[_ball(shape, (20, 20, 70), 3)] = 3  # nothing there before: new
     prior[_ball(shape, (5, 5, 70), 2)] = 3  # 21 mm from lesion 3: not the same lesion
-    matches = {m.lesion: m for m in match_lesions(current, prior, (1.0, 1.0, 1.0), {1: 12, 2: 6, 3: 6},
-                                                  {1: 4, 2: 8, 3: 4})}
+    matches = {
+        m.lesion: m for m in match_lesions(current, prior, (1.0, 1.0, 1.0), {1: 12, 2: 6, 3: 6}, {1: 4, 2: 8, 3: 4})
+    }
     assert matches[1].prior_lesion == 2 and matches[1].overlap > 0.2
     assert matches[2].prior_lesion == 1 and matches[2].overlap == 0 and matches[2].distance_mm == pytest.approx(7.0)
     assert matches[3].prior_lesion is None and matches[3].prior_size_mm is None
 
 
-@pytest.mark.parametrize(("now", "before", "days", "expected"), [
-    (15.0, 10.0, 180, True),  # exactly +50 % within 6 months
-    (14.5, 10.0, 180, False),  # +45 %
-    (15.0, 10.0, 200, False),  # +50 %, but over more than 6 months
-])
+@pytest.mark.parametrize(
+    ("now", "before", "days", "expected"),
+    [
+        (15.0, 10.0, 180, True),  # exactly +50 % within 6 months
+        (14.5, 10.0, 180, False),  # +45 %
+        (15.0, 10.0, 200, False),  # +50 %, but over more than 6 months
+    ],
+)
 def test_threshold_growth_is_50_percent_in_6_months(now, before, days, expected):
     growth = assess_growth(_match(now, before), days, size_error_mm=0.5)
     assert growth.threshold_growth.value is expected

@@ -22,9 +22,15 @@ def studies(small_phantom):
 @pytest.fixture(scope="module")
 def comparison(studies):
     current, prior, _ = studies
-    return compare_with_prior(prior.phases[Phase.PORTAL_VENOUS], prior.liver, prior.lesion_labels,
-                              current.phases[Phase.PORTAL_VENOUS], current.liver, current.lesion_labels,
-                              interval_days=90)
+    return compare_with_prior(
+        prior.phases[Phase.PORTAL_VENOUS],
+        prior.liver,
+        prior.lesion_labels,
+        current.phases[Phase.PORTAL_VENOUS],
+        current.liver,
+        current.lesion_labels,
+        interval_days=90,
+    )
 
 
 def test_the_prior_study_is_aligned_and_its_lesions_matched(studies, comparison):
@@ -53,6 +59,12 @@ def test_recist_with_the_prior_study_as_baseline_is_progression(comparison):
 def test_a_prior_study_dated_after_the_current_one_is_refused(studies):
     current, prior, _ = studies
     with pytest.raises(HepaticaInputError, match="dated .* after the current one"):
-        compare_with_prior(prior.phases[Phase.PORTAL_VENOUS], prior.liver, prior.lesion_labels,
-                           current.phases[Phase.PORTAL_VENOUS], current.liver, current.lesion_labels,
-                           interval_days=-10)
+        compare_with_prior(
+            prior.phases[Phase.PORTAL_VENOUS],
+            prior.liver,
+            prior.lesion_labels,
+            current.phases[Phase.PORTAL_VENOUS],
+            current.liver,
+            current.lesion_labels,
+            interval_days=-10,
+        )

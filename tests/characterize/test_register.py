@@ -16,17 +16,20 @@ def _liver_points(liver):
 def test_moved_phases_are_aligned_back_to_the_portal_venous_phase(small_phantom):
     liver = small_phantom.liver
     points = _liver_points(liver)
-    moved, motions = misregister(small_phantom.phases, points.mean(axis=0), np.random.default_rng(3),
-                                 max_shift_mm=5.0, max_rotation_deg=5.0)
+    moved, motions = misregister(
+        small_phantom.phases, points.mean(axis=0), np.random.default_rng(3), max_shift_mm=5.0, max_rotation_deg=5.0
+    )
     aligned = align_phases(moved, liver, deformable=False)
     assert set(aligned.images) == set(Phase) - {Phase.UNKNOWN}
     for phase, motion in motions.items():
         found = aligned.transforms[phase]
-        moved_points = np.array([motion.transform().TransformPoint(found.TransformPoint(tuple(map(float, p))))
-                                 for p in points])
+        moved_points = np.array(
+            [motion.transform().TransformPoint(found.TransformPoint(tuple(map(float, p)))) for p in points]
+        )
         error = np.linalg.norm(moved_points - points, axis=1).mean()
-        before = np.linalg.norm(np.array([motion.transform().TransformPoint(tuple(map(float, p))) for p in points])
-                                - points, axis=1).mean()
+        before = np.linalg.norm(
+            np.array([motion.transform().TransformPoint(tuple(map(float, p))) for p in points]) - points, axis=1
+        ).mean()
         assert before > 1.0 and error < 1.0, (phase, before, error)  # mm, voxels are 2 x 2 x 3 mm
         assert aligned.alignments[phase].residual_mm < 1.0
         assert aligned.images[phase].array.shape == liver.array.shape
@@ -37,8 +40,9 @@ def test_a_phase_showing_other_anatomy_is_refused(small_phantom):
     arterial = phases[Phase.ARTERIAL]
     phases[Phase.ARTERIAL] = arterial.with_array(np.roll(arterial.array, arterial.array.shape[2] // 2, axis=2))
     with pytest.raises(PhaseAlignmentError, match="arterial phase could not be aligned"):
-        align_phases({p: phases[p] for p in (Phase.ARTERIAL, Phase.PORTAL_VENOUS)}, small_phantom.liver,
-                     deformable=False)
+        align_phases(
+            {p: phases[p] for p in (Phase.ARTERIAL, Phase.PORTAL_VENOUS)}, small_phantom.liver, deformable=False
+        )
 
 
 def test_the_reference_phase_must_be_present(small_phantom):
@@ -50,8 +54,13 @@ def test_a_registration_that_itk_cannot_run_is_refused_with_the_reason_not_a_cra
     # A 40-voxel cube 2 m away as the "prior study": every attempt fails inside ITK (RuntimeError); the user
     # gets the alignment refused, with ITK's reason, as for any failed alignment.
     portal = small_phantom.phases[Phase.PORTAL_VENOUS]
-    cube = Volume(array=np.full((40, 40, 40), 60, dtype=np.int16), spacing=(2.0, 2.0, 2.0),
-                  origin=tuple(np.add(portal.origin, (2000.0, 0.0, 0.0))), direction=np.eye(3))
+    cube = Volume(
+        array=np.full((40, 40, 40), 60, dtype=np.int16),
+        spacing=(2.0, 2.0, 2.0),
+        origin=tuple(np.add(portal.origin, (2000.0, 0.0, 0.0))),
+        direction=np.eye(3),
+    )
     with pytest.raises(PhaseAlignmentError, match=r"could not be aligned .*\(the registration diverged: \w"):
-        align_prior_study(cube, cube.with_array(np.ones((40, 40, 40), np.uint8)), portal,
-                          portal.with_array(small_phantom.liver.array))
+        align_prior_study(
+            cube, cube.with_array(np.ones((40, 40, 40), np.uint8)), portal, portal.with_array(small_phantom.liver.array)
+        )

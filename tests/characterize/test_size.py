@@ -68,6 +68,7 @@ def test_the_outline_does_not_grow_out_of_the_liver_or_into_another_lesion():
     image[lesion | other] = 10.0
     image = ndimage.gaussian_filter(image, BLUR_VOXELS) + np.random.default_rng(1).normal(0, 4.0, SHAPE)
     for radius_mm in (6.5, 8.5):
-        size = lesion_size({Phase.PORTAL_VENOUS: image.astype(np.float32)}, distance <= radius_mm, liver, GRID,
-                           other_lesions=other)
+        size = lesion_size(
+            {Phase.PORTAL_VENOUS: image.astype(np.float32)}, distance <= radius_mm, liver, GRID, other_lesions=other
+        )
         assert size.redrawn and abs(size.diameter_mm - _true_diameter(lesion)) <= 1.0, (radius_mm, size)

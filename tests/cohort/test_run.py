@@ -22,8 +22,18 @@ def test_a_cohort_runs_on_dask_records_everything_and_resumes(small_phantom_file
     manifest = tmp_path / "cohort.csv"
     manifest.write_text("case,input,high_risk\na,studies/a,yes\nb,studies/b,no\nbroken,studies/broken,\n")
     out = tmp_path / "run1"
-    args = ["cohort", "run", str(manifest), "--out", str(out), "--workers", "2", "--no-radiomics", "--no-lirads",
-            "--quiet"]
+    args = [
+        "cohort",
+        "run",
+        str(manifest),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--no-radiomics",
+        "--no-lirads",
+        "--quiet",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1, result.output  # one case failed
     assert "2 of 3 cases done" in result.output and "broken:" in result.output
@@ -33,7 +43,7 @@ def test_a_cohort_runs_on_dask_records_everything_and_resumes(small_phantom_file
     assert table.loc[0, "liver_volume_ml"] > 500 and table.loc[0, "liver_volume_ml"] == table.loc[1, "liver_volume_ml"]
     assert (out / "cases" / "a" / "result.json").is_file() and not list((out / "cases").glob(".attempt-*"))
     with open_database(f"sqlite:///{out / 'hepatica.db'}").connect() as connection:
-        rows = connection.execute(text("SELECT \"case\", state, error FROM cohort_cases ORDER BY \"case\"")).all()
+        rows = connection.execute(text('SELECT "case", state, error FROM cohort_cases ORDER BY "case"')).all()
     assert [(r[0], r[1]) for r in rows] == [("a", "done"), ("b", "done"), ("broken", "failed")]
     assert "DICOM" in rows[2][2] or "image" in rows[2][2]
 

@@ -16,20 +16,22 @@ def disc_lesion(array, centre, diameter_mm, slices=2):
 
 
 def test_size_classes_follow_lits():
-    assert [size_bin(d) for d in (5, 9.99, 10, 20, 20.01, 50)] == [SIZE_BINS[0]] * 2 + [SIZE_BINS[1]] * 2 + [SIZE_BINS[2]] * 2
+    assert [size_bin(d) for d in (5, 9.99, 10, 20, 20.01, 50)] == [SIZE_BINS[0]] * 2 + [SIZE_BINS[1]] * 2 + [
+        SIZE_BINS[2]
+    ] * 2
 
 
 def test_hits_misses_false_positives_and_ignored():
     shape = (20, 120, 120)
     reference, predicted, cyst = (np.zeros(shape, np.uint8) for _ in range(3))
-    disc_lesion(reference, (20, 20, 5), 6)     # small, missed
-    disc_lesion(reference, (60, 20, 5), 15)    # medium, hit by a partial prediction
-    disc_lesion(reference, (90, 90, 5), 30)    # large, hit
+    disc_lesion(reference, (20, 20, 5), 6)  # small, missed
+    disc_lesion(reference, (60, 20, 5), 15)  # medium, hit by a partial prediction
+    disc_lesion(reference, (90, 90, 5), 30)  # large, hit
     disc_lesion(predicted, (63, 20, 5), 8)
     disc_lesion(predicted, (90, 90, 6), 20)
-    disc_lesion(predicted, (20, 90, 10), 10)   # nothing there: a false positive
+    disc_lesion(predicted, (20, 90, 10), 10)  # nothing there: a false positive
     disc_lesion(cyst, (50, 60, 5), 12)
-    disc_lesion(predicted, (50, 60, 5), 10)    # on the cyst: ignored
+    disc_lesion(predicted, (50, 60, 5), 10)  # on the cyst: ignored
     volume = lambda a: Volume(a, SPACING, (0.0, 0.0, 0.0))  # noqa: E731
     result = detect_lesions(volume(predicted), volume(reference), ignore=volume(cyst))
     assert [m.size_class for m in result.matches] == [SIZE_BINS[2], SIZE_BINS[1], SIZE_BINS[0]]

@@ -24,8 +24,13 @@ def series_dir(tmp_path):
     """A valid 8-slice CT series of 16 x 12 pixels, 0.8 mm pixels, 2.5 mm slices."""
     rng = np.random.default_rng(1)
     volume = Volume(rng.integers(-100, 200, size=(8, 12, 16)).astype(np.int16), (0.8, 0.8, 2.5), (-6.0, -4.0, 100.0))
-    header = SeriesHeader(study_uid="1.2.3.4", series_uid="1.2.3.4.5", frame_of_reference_uid="1.2.3.4.6",
-                          series_number=3, series_description="Test series")
+    header = SeriesHeader(
+        study_uid="1.2.3.4",
+        series_uid="1.2.3.4.5",
+        frame_of_reference_uid="1.2.3.4.6",
+        series_number=3,
+        series_description="Test series",
+    )
     write_ct_series(volume, tmp_path / "series", header)
     return tmp_path / "series"
 
@@ -85,7 +90,9 @@ def test_non_image_file_given_as_image_names_the_file(tmp_path):
 
 def test_missing_slice(series_dir):
     (series_dir / "IM0005.dcm").unlink()
-    with pytest.raises(MissingSliceError, match=r"#3 'Test series'.*1 slice\(s\) missing between IM0004\.dcm .* and IM0006\.dcm"):
+    with pytest.raises(
+        MissingSliceError, match=r"#3 'Test series'.*1 slice\(s\) missing between IM0004\.dcm .* and IM0006\.dcm"
+    ):
         load_study(series_dir)
 
 
@@ -99,7 +106,9 @@ def test_uneven_spacing(series_dir):
     ds = pydicom.dcmread(series_dir / "IM0006.dcm")
     x, y, z = (float(v) for v in ds.ImagePositionPatient)
     _edit(series_dir / "IM0006.dcm", ImagePositionPatient=[x, y, z + 0.9])
-    with pytest.raises(UnevenSpacingError, match=r"slice spacing is uneven: 3\.400 mm between IM0005\.dcm and IM0006\.dcm"):
+    with pytest.raises(
+        UnevenSpacingError, match=r"slice spacing is uneven: 3\.400 mm between IM0005\.dcm and IM0006\.dcm"
+    ):
         load_study(series_dir)
 
 

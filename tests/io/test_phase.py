@@ -6,8 +6,16 @@ from hepatica.errors import PhaseError
 from hepatica.io.phase import Phase, PhaseClues, estimate_phases, parse_phase, phase_from_text, phase_from_timing
 
 
-@pytest.mark.parametrize(("delay_s", "phase"), [(20, Phase.ARTERIAL), (45, Phase.ARTERIAL), (60, Phase.PORTAL_VENOUS),
-                                                (110, Phase.PORTAL_VENOUS), (180, Phase.DELAYED)])
+@pytest.mark.parametrize(
+    ("delay_s", "phase"),
+    [
+        (20, Phase.ARTERIAL),
+        (45, Phase.ARTERIAL),
+        (60, Phase.PORTAL_VENOUS),
+        (110, Phase.PORTAL_VENOUS),
+        (180, Phase.DELAYED),
+    ],
+)
 def test_phase_from_bolus_timing(delay_s, phase):
     start = time(10, 0, 0)
     acquired = time(10, delay_s // 60, delay_s % 60)
@@ -20,16 +28,19 @@ def test_timing_across_midnight():
     assert phase_from_timing(time(23, 59, 30), time(0, 0, 40)).phase is Phase.PORTAL_VENOUS
 
 
-@pytest.mark.parametrize(("text", "phase"), [
-    ("Abdomen non-contrast 5mm", Phase.PRE_CONTRAST),
-    ("LEBER NATIV", Phase.PRE_CONTRAST),
-    ("Late arterial 1.25", Phase.ARTERIAL),
-    ("Leber arteriell", Phase.ARTERIAL),
-    ("PVP 3mm", Phase.PORTAL_VENOUS),
-    ("Portal venous", Phase.PORTAL_VENOUS),
-    ("Delayed 3 min", Phase.DELAYED),
-    ("equilibrium", Phase.DELAYED),
-])
+@pytest.mark.parametrize(
+    ("text", "phase"),
+    [
+        ("Abdomen non-contrast 5mm", Phase.PRE_CONTRAST),
+        ("LEBER NATIV", Phase.PRE_CONTRAST),
+        ("Late arterial 1.25", Phase.ARTERIAL),
+        ("Leber arteriell", Phase.ARTERIAL),
+        ("PVP 3mm", Phase.PORTAL_VENOUS),
+        ("Portal venous", Phase.PORTAL_VENOUS),
+        ("Delayed 3 min", Phase.DELAYED),
+        ("equilibrium", Phase.DELAYED),
+    ],
+)
 def test_phase_from_series_description(text, phase):
     assert phase_from_text(text).phase is phase
 
@@ -51,7 +62,9 @@ def test_acquisition_order_fills_unknown_series():
 
 
 def test_timing_outranks_description():
-    clue = PhaseClues(description="arterial", contrast_agent="x", bolus_start=time(9, 0), acquisition_time=time(9, 1, 10))
+    clue = PhaseClues(
+        description="arterial", contrast_agent="x", bolus_start=time(9, 0), acquisition_time=time(9, 1, 10)
+    )
     assert estimate_phases([clue])[0].phase is Phase.PORTAL_VENOUS
 
 

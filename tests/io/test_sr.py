@@ -18,12 +18,18 @@ LIVER = LiverReport("liver", 1512.25, 3.125)
 
 def _lesion_report(mask, label="lesion_1", category="LR-5", features=None) -> LesionReport:
     m = measure_lesion(mask)
-    return LesionReport(label, m.volume_ml, m.longest_axial_diameter_mm, m.short_axis_mm, m.longest_3d_diameter_mm,
-                        category, features or {})
+    return LesionReport(
+        label,
+        m.volume_ml,
+        m.longest_axial_diameter_mm,
+        m.short_axis_mm,
+        m.longest_3d_diameter_mm,
+        category,
+        features or {},
+    )
 
 
-def test_phantom_report_is_valid_and_reads_back_with_the_values_written(small_phantom, small_phantom_files,
-                                                                         tmp_path):
+def test_phantom_report_is_valid_and_reads_back_with_the_values_written(small_phantom, small_phantom_files, tmp_path):
     portal = load_study(small_phantom_files.dicom).by_phase[Phase.PORTAL_VENOUS].volume
     liver = portal.with_array(small_phantom.liver.array)
     lesion = portal.with_array((small_phantom.lesion_labels.array == 1).astype(np.uint8))
@@ -36,7 +42,8 @@ def test_phantom_report_is_valid_and_reads_back_with_the_values_written(small_ph
     assert back["liver"]["Volume"] == 1512.25 and back["liver"]["Lesion volume as a share of liver volume"] == 3.125
     entry = back["lesion_1"]
     assert entry["Volume"] == round(report.volume_ml, 3) and entry["Long axis"] == round(
-        report.longest_axial_diameter_mm, 3)
+        report.longest_axial_diameter_mm, 3
+    )
     assert entry["LI-RADS v2018 category"] == "LR-5"
     assert entry["Nonrim arterial phase hyperenhancement"] == "Present" and entry["Enhancing capsule"] == "Absent"
     numbers = pydicom_sr_numbers(sr)
@@ -44,8 +51,11 @@ def test_phantom_report_is_valid_and_reads_back_with_the_values_written(small_ph
     assert numbers["Short axis"] == [round(report.short_axis_mm, 3)]
     ds = pydicom.dcmread(sr)
     assert ds.Modality == "SR" and ds.ContentTemplateSequence[0].TemplateIdentifier == "1500"
-    evidence = {s.SeriesInstanceUID for study in ds.CurrentRequestedProcedureEvidenceSequence
-                for s in study.ReferencedSeriesSequence}
+    evidence = {
+        s.SeriesInstanceUID
+        for study in ds.CurrentRequestedProcedureEvidenceSequence
+        for s in study.ReferencedSeriesSequence
+    }
     assert portal.metadata["series_uid"] in evidence and pydicom.dcmread(seg).SeriesInstanceUID in evidence
 
 
@@ -57,8 +67,9 @@ def test_ircad_patient_1_seg_and_report_are_valid(ircad_masks, tmp_path):
     tumour = ct.with_array((tumour.array > 0).astype(np.uint8))
     seg = write_dicom_seg({"liver": liver, "lesion_1": tumour}, ct, tmp_path / "seg.dcm")
     report = _lesion_report(tumour, category="LR-NC")
-    sr = write_measurement_report(seg, ct, LiverReport("liver", liver.array.sum() * ct.voxel_volume_ml, 0.5),
-                                  [report], tmp_path / "sr.dcm")
+    sr = write_measurement_report(
+        seg, ct, LiverReport("liver", liver.array.sum() * ct.voxel_volume_ml, 0.5), [report], tmp_path / "sr.dcm"
+    )
     assert dciodvfy_errors(seg) == [] and dciodvfy_errors(sr) == []
     back = read_measurement_report(sr)
     assert back["lesion_1"]["LI-RADS v2018 category"] == "LR-NC"
@@ -80,10 +91,10 @@ def test_a_uid_seed_gives_the_same_seg_and_sr_instances_every_time(small_phantom
     lesion = portal.with_array((small_phantom.lesion_labels.array == 1).astype(np.uint8))
 
     def uids(name, seed):
-        seg = write_dicom_seg({"liver": liver, "lesion_1": lesion}, portal, tmp_path / f"{name}-seg.dcm",
-                              uid_seed=seed)
-        sr = write_measurement_report(seg, portal, LIVER, [_lesion_report(lesion)], tmp_path / f"{name}-sr.dcm",
-                                      uid_seed=seed)
+        seg = write_dicom_seg({"liver": liver, "lesion_1": lesion}, portal, tmp_path / f"{name}-seg.dcm", uid_seed=seed)
+        sr = write_measurement_report(
+            seg, portal, LIVER, [_lesion_report(lesion)], tmp_path / f"{name}-sr.dcm", uid_seed=seed
+        )
         return [(d.SeriesInstanceUID, d.SOPInstanceUID) for d in map(pydicom.dcmread, (seg, sr))]
 
     first, again, other, unseeded = uids("a", "job-1"), uids("b", "job-1"), uids("c", "job-2"), uids("d", None)
@@ -99,5 +110,4 @@ def test_a_liver_without_lesions_gets_a_valid_report(small_phantom, small_phanto
     seg = write_dicom_seg({"liver": portal.with_array(small_phantom.liver.array)}, portal, tmp_path / "seg.dcm")
     sr = write_measurement_report(seg, portal, LiverReport("liver", 1500.5, 0.0), [], tmp_path / "sr.dcm")
     assert dciodvfy_errors(sr) == []
-    assert read_measurement_report(sr) == {"liver": {"Volume": 1500.5,
-                                                     "Lesion volume as a share of liver volume": 0.0}}
+    assert read_measurement_report(sr) == {"liver": {"Volume": 1500.5, "Lesion volume as a share of liver volume": 0.0}}

@@ -6,8 +6,12 @@ from hepatica.io import Volume, require_same_grid, resample_to_grid
 
 
 def _volume(shape=(4, 5, 6), spacing=(0.5, 0.7, 2.0), origin=(10.0, -20.0, 30.0), direction=None):
-    return Volume(np.arange(np.prod(shape), dtype=np.float32).reshape(shape), spacing, origin,
-                  np.eye(3) if direction is None else direction)
+    return Volume(
+        np.arange(np.prod(shape), dtype=np.float32).reshape(shape),
+        spacing,
+        origin,
+        np.eye(3) if direction is None else direction,
+    )
 
 
 def test_index_to_physical_follows_spacing_origin_and_direction():
@@ -39,7 +43,11 @@ def test_require_same_grid_names_each_difference():
 
 def test_resample_to_grid_matches_physical_positions():
     image = _volume()
-    flipped = Volume(image.array[:, ::-1, :].copy(), image.spacing,
-                     origin=tuple(image.index_to_physical([0, 4, 0])), direction=np.diag([1.0, -1.0, 1.0]))
+    flipped = Volume(
+        image.array[:, ::-1, :].copy(),
+        image.spacing,
+        origin=tuple(image.index_to_physical([0, 4, 0])),
+        direction=np.diag([1.0, -1.0, 1.0]),
+    )
     back = resample_to_grid(flipped, image, interpolation="nearest")
     assert np.array_equal(back.array, image.array)

@@ -7,10 +7,21 @@ from hepatica.cli import main
 
 def test_lirads_command_categorizes_each_observation(tmp_path):
     features = tmp_path / "features.json"
-    features.write_text(json.dumps([
-        {"id": "1", "high_risk": True, "size_mm": 23, "aphe": "nonrim", "washout": "nonperipheral", "capsule": True},
-        {"id": "2", "high_risk": True, "missing_phases": ["arterial"]},
-    ]))
+    features.write_text(
+        json.dumps(
+            [
+                {
+                    "id": "1",
+                    "high_risk": True,
+                    "size_mm": 23,
+                    "aphe": "nonrim",
+                    "washout": "nonperipheral",
+                    "capsule": True,
+                },
+                {"id": "2", "high_risk": True, "missing_phases": ["arterial"]},
+            ]
+        )
+    )
     result = CliRunner().invoke(main, ["lirads", str(features)])
     assert result.exit_code == 0, result.output
     output = json.loads(result.stdout)

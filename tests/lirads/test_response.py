@@ -5,8 +5,13 @@ import pytest
 from hepatica.errors import HepaticaInputError
 from hepatica.lirads import MeasuredLesion, assess_response, select_targets
 
-BASELINE = [MeasuredLesion("a", 40.0), MeasuredLesion("b", 30.0), MeasuredLesion("c", 25.0),
-            MeasuredLesion("d", 8.0), MeasuredLesion("lung", 20.0, organ="lung")]
+BASELINE = [
+    MeasuredLesion("a", 40.0),
+    MeasuredLesion("b", 30.0),
+    MeasuredLesion("c", 25.0),
+    MeasuredLesion("d", 8.0),
+    MeasuredLesion("lung", 20.0, organ="lung"),
+]
 
 
 def test_targets_are_the_largest_measurable_two_per_organ_five_in_all():
@@ -19,13 +24,16 @@ def follow(a: float, b: float, lung: float) -> list[MeasuredLesion]:
     return [MeasuredLesion("a", a), MeasuredLesion("b", b), MeasuredLesion("lung", lung, organ="lung")]
 
 
-@pytest.mark.parametrize("sizes, expected", [
-    ((0, 0, 0), "CR"),
-    ((28, 21, 14), "PR"),           # 63 of 90 mm: exactly -30 %
-    ((29, 21, 14), "SD"),           # -29 %
-    ((48, 36, 24), "PD"),           # 108 mm: exactly +20 % and +18 mm
-    ((47, 36, 24), "SD"),           # +19 %
-])
+@pytest.mark.parametrize(
+    "sizes, expected",
+    [
+        ((0, 0, 0), "CR"),
+        ((28, 21, 14), "PR"),  # 63 of 90 mm: exactly -30 %
+        ((29, 21, 14), "SD"),  # -29 %
+        ((48, 36, 24), "PD"),  # 108 mm: exactly +20 % and +18 mm
+        ((47, 36, 24), "SD"),  # +19 %
+    ],
+)
 def test_recist_thresholds(sizes, expected):
     assert assess_response(BASELINE, follow(*sizes)).category == expected
 

@@ -53,8 +53,12 @@ def test_measurements_do_not_depend_on_the_stored_orientation():
     array = ellipsoid((15.0, 10.0, 12.0))
     lps = Volume(array, SPACING, (0.0, 0.0, 0.0))
     # the same voxels stored with rows and slices reversed (orientation LAI)
-    flipped = Volume(array[::-1, ::-1, :].copy(), SPACING, tuple(lps.index_to_physical(np.array([0, 69, 31]))),
-                     direction=np.diag([1.0, -1.0, -1.0]))
+    flipped = Volume(
+        array[::-1, ::-1, :].copy(),
+        SPACING,
+        tuple(lps.index_to_physical(np.array([0, 69, 31]))),
+        direction=np.diag([1.0, -1.0, -1.0]),
+    )
     a, b = measure_lesion(lps), measure_lesion(flipped)
     assert a.longest_axial_diameter_mm == pytest.approx(b.longest_axial_diameter_mm)
     assert a.short_axis_mm == pytest.approx(b.short_axis_mm)
@@ -75,5 +79,5 @@ def test_instances_are_numbered_by_size_and_burden_is_relative_to_the_liver():
     assert m.liver_volume_ml == pytest.approx(16 * 50 * 50 * 2 / 1000)
     assert m.lesion_volume_ml == pytest.approx(432 * 2 / 1000)
     assert m.tumour_burden_percent == pytest.approx(100 * 432 / (16 * 50 * 50))
-    assert [l.label for l in m.lesions] == [1, 2]
+    assert [lesion.label for lesion in m.lesions] == [1, 2]
     assert m.lesions[0].longest_axial_diameter_mm == pytest.approx(np.hypot(10, 10), abs=1.0)

@@ -12,6 +12,11 @@ def simulated_cohort():
     """500 patients (seed 2): features, clinical and outcome tables, hidden biology, and the cohort itself."""
     cohort = simulate_cohort(500, seed=2, keep_images=False)
     features = feature_table(cohort)
-    return {"cohort": cohort, "features": features, "clinical": clinical_table(cohort),
-            "outcomes": outcome_table(cohort), "hidden": hidden_table(cohort),
-            "table": pd.concat([features, clinical_table(cohort)], axis=1)}
+    return {
+        "cohort": cohort,
+        "features": features,
+        "clinical": clinical_table(cohort),
+        "outcomes": outcome_table(cohort),
+        "hidden": hidden_table(cohort),
+        "table": pd.concat([features, clinical_table(cohort)], axis=1),
+    }

@@ -25,10 +25,12 @@ def test_perturbations_move_what_they_should():
     patient = simulate_cohort(1, seed=4).patients[0]
     same, same_mask = apply_perturbation(patient.image, patient.mask, (2.0, 1.0, 1.0), Perturbation(), rng)
     assert np.allclose(same, patient.image, atol=1e-3) and np.array_equal(same_mask, patient.mask)
-    _, grown = apply_perturbation(patient.image, patient.mask, (2.0, 1.0, 1.0),
-                                  Perturbation(boundary_shift_mm=1.0), rng)
-    _, shrunk = apply_perturbation(patient.image, patient.mask, (2.0, 1.0, 1.0),
-                                   Perturbation(boundary_shift_mm=-1.0), rng)
+    _, grown = apply_perturbation(
+        patient.image, patient.mask, (2.0, 1.0, 1.0), Perturbation(boundary_shift_mm=1.0), rng
+    )
+    _, shrunk = apply_perturbation(
+        patient.image, patient.mask, (2.0, 1.0, 1.0), Perturbation(boundary_shift_mm=-1.0), rng
+    )
     assert shrunk.sum() < patient.mask.sum() < grown.sum()
     noise = noise_sd_estimate(patient.image, patient.mask)
     assert 5.0 < noise < 20.0  # the phantom's noise is 11 / sqrt(dose) HU, dose 0.8-1.25, smoothed in-plane
@@ -37,8 +39,10 @@ def test_perturbations_move_what_they_should():
 def test_perturbation_icc_separates_robust_from_fragile_features():
     cohort = simulate_cohort(12, seed=9)
     settings = ExtractionSettings(voxel_size_mm=(1.0, 1.0, 1.0))
-    copies = [perturbed_features(p.image, p.mask, cohort.spacing_mm, settings, copies=4, seed=i)
-              for i, p in enumerate(cohort.patients)]
+    copies = [
+        perturbed_features(p.image, p.mask, cohort.spacing_mm, settings, copies=4, seed=i)
+        for i, p in enumerate(cohort.patients)
+    ]
     tables = [pd.DataFrame([c[r] for c in copies], index=[p.case for p in cohort.patients]) for r in range(4)]
     reliability = feature_icc(tables)
     assert reliability.loc["original__stat_mean", "icc"] > 0.95

@@ -30,7 +30,9 @@ def test_radiomics_and_clinical_model_finds_the_signals_and_nears_the_true_auc(s
     y = outcomes["mvi"].to_numpy()
     numeric, categorical = clinical_columns(clinical)
     pipeline = combined_pipeline(list(features.columns), numeric, categorical)
-    result = nested_cross_validation(simulated_cohort["table"], y, pipeline, {"features__radscore__C": [0.03, 0.1, 0.3]})
+    result = nested_cross_validation(
+        simulated_cohort["table"], y, pipeline, {"features__radscore__C": [0.03, 0.1, 0.3]}
+    )
     true_auc = roc_auc_score(y, outcomes["true_logit"])
     print(f"nested-CV AUC {result.delong.auc:.3f}, true model {true_auc:.3f}")
     assert abs(result.delong.auc - true_auc) <= 0.05
@@ -54,7 +56,9 @@ def test_cox_lasso_finds_the_signals_and_nears_the_true_c_index(simulated_cohort
 
     alphas = [entry["model__alphas"][0] for entry in result.chosen]
     fitted = build(float(np.median(alphas))).fit(features, y)
-    found = recovered_signals(cox_selected_features(fitted, list(features.columns)),
-                              true_features(features, simulated_cohort["hidden"], SIGNALS))
+    found = recovered_signals(
+        cox_selected_features(fitted, list(features.columns)),
+        true_features(features, simulated_cohort["hidden"], SIGNALS),
+    )
     print("found", found)
     assert np.mean([bool(v) for v in found.values()]) >= 0.8

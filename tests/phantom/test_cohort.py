@@ -20,8 +20,10 @@ def test_same_seed_same_cohort_and_images_regenerate():
 
 def test_each_hidden_variable_is_read_out_by_its_feature():
     cohort = simulate_cohort(60, seed=5)
-    rows = [extract(p.image, p.mask, cohort.spacing_mm, ExtractionSettings(voxel_size_mm=(1.0, 1.0, 1.0)))
-            for p in cohort.patients]
+    rows = [
+        extract(p.image, p.mask, cohort.spacing_mm, ExtractionSettings(voxel_size_mm=(1.0, 1.0, 1.0)))
+        for p in cohort.patients
+    ]
     for name in HIDDEN:
         hidden = [p.hidden[name] for p in cohort.patients]
         rho = spearmanr(hidden, [r[READOUTS[name]] for r in rows])[0]

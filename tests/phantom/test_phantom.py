@@ -44,8 +44,14 @@ def test_anatomy_is_plausible(standard_phantom):
     tissue = s.tissue.array
     ml = s.tissue.voxel_volume_ml
     assert 150 < (tissue == Tissue.SPLEEN).sum() * ml < 400
-    for t in (Tissue.KIDNEY_CORTEX, Tissue.AORTA, Tissue.INFERIOR_VENA_CAVA, Tissue.PORTAL_VEIN, Tissue.HEPATIC_VEIN,
-              Tissue.CORTICAL_BONE):
+    for t in (
+        Tissue.KIDNEY_CORTEX,
+        Tissue.AORTA,
+        Tissue.INFERIOR_VENA_CAVA,
+        Tissue.PORTAL_VEIN,
+        Tissue.HEPATIC_VEIN,
+        Tissue.CORTICAL_BONE,
+    ):
         assert (tissue == t).any(), t
     # The liver lies in the patient's right (negative x in LPS) upper abdomen.
     centre = np.asarray(ndimage.center_of_mass(s.liver.array))[::-1]
@@ -60,7 +66,9 @@ def test_anatomy_is_plausible(standard_phantom):
 def test_tissue_enhancement_follows_the_phases(standard_phantom):
     s = standard_phantom
     liver = [_mean(s, p, _liver_parenchyma(s)) for p in (PRE, ART, PV, DEL)]
-    aorta = [_mean(s, p, ndimage.binary_erosion(s.tissue.array == Tissue.AORTA, iterations=2)) for p in (PRE, ART, PV, DEL)]
+    aorta = [
+        _mean(s, p, ndimage.binary_erosion(s.tissue.array == Tissue.AORTA, iterations=2)) for p in (PRE, ART, PV, DEL)
+    ]
     assert liver == pytest.approx([55, 75, 110, 90], abs=3)
     assert aorta[1] > 250 and aorta[1] > aorta[2] > aorta[3] > aorta[0]
     assert liver[2] == max(liver)  # the liver peaks in the portal-venous phase
@@ -138,8 +146,13 @@ def test_nifti_and_truth_files(small_phantom, small_phantom_files):
     for phase, path in small_phantom_files.nifti.items():
         assert np.array_equal(read_image(path).array, small_phantom.phases[phase].array)
     truth = json.loads(small_phantom_files.truth_json.read_text())
-    assert [l["type"] for l in truth["lesions"]] == ["hcc", "fnh", "cyst"]
+    assert [lesion["type"] for lesion in truth["lesions"]] == ["hcc", "fnh", "cyst"]
     assert truth["lesions"][0]["expected_lirads_features"] == {
-        "aphe": "nonrim", "washout": "nonperipheral", "capsule": True, "benign": None, "lr_m_features": []}
+        "aphe": "nonrim",
+        "washout": "nonperipheral",
+        "capsule": True,
+        "benign": None,
+        "lr_m_features": [],
+    }
     liver = read_image(small_phantom_files.root / "truth" / "liver.nii.gz")
     assert float(liver.array.sum()) * liver.voxel_volume_ml == pytest.approx(truth["liver_volume_ml"], abs=0.01)

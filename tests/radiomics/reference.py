@@ -28,5 +28,8 @@ def read_reference(path: Path) -> list[ReferenceValue]:
     """The rows that have a reference value (IBSI leaves non-standardised features empty)."""
     with open(path, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    return [ReferenceValue(r["tag"], r["family"], float(r["reference value"]), float(r["tolerance"] or 0))
-            for r in rows if r["reference value"].strip()]
+    return [
+        ReferenceValue(r["tag"], r["family"], float(r["reference value"]), float(r["tolerance"] or 0))
+        for r in rows
+        if r["reference value"].strip()
+    ]

@@ -32,15 +32,27 @@ def test_lesion_features_agree_with_mirp(ircad_masks, tmp_path):
         logging.disable(logging.INFO)
         try:
             table = mirp.extract_features(
-                image=str(tmp_path / "ct.nii.gz"), mask=str(tmp_path / "lesion.nii.gz"), image_modality="CT",
-                resegmentation_intensity_range=[-200.0, 300.0], base_discretisation_method="fixed_bin_size",
-                base_discretisation_bin_width=25.0, ibsi_compliant=True)[0]
+                image=str(tmp_path / "ct.nii.gz"),
+                mask=str(tmp_path / "lesion.nii.gz"),
+                image_modality="CT",
+                resegmentation_intensity_range=[-200.0, 300.0],
+                base_discretisation_method="fixed_bin_size",
+                base_discretisation_bin_width=25.0,
+                ibsi_compliant=True,
+            )[0]
         finally:
             logging.disable(logging.NOTSET)
-    theirs = {_ibsi_tag(c): float(table[c].iloc[0]) for c in table.columns
-              if re.match(r"^(morph|loc|stat|ih|ivh|cm|rlm|szm|dzm|ngt|ngl)_", c)}
-    ours = extract(ct.array, lesion, ct.spacing[::-1], ExtractionSettings(
-        resegmentation_range=(-200, 300), discretisation=Discretisation("fixed_bin_size", None, 25)))
+    theirs = {
+        _ibsi_tag(c): float(table[c].iloc[0])
+        for c in table.columns
+        if re.match(r"^(morph|loc|stat|ih|ivh|cm|rlm|szm|dzm|ngt|ngl)_", c)
+    }
+    ours = extract(
+        ct.array,
+        lesion,
+        ct.spacing[::-1],
+        ExtractionSettings(resegmentation_range=(-200, 300), discretisation=Discretisation("fixed_bin_size", None, 25)),
+    )
     common = sorted(set(ours) & set(theirs))
     assert len(common) >= 160  # morphology, local intensity, statistics, histograms, IVH, all 3D textures
     differ = {t: (ours[t], theirs[t]) for t in common if not np.isclose(ours[t], theirs[t], rtol=1e-3, atol=1e-6)}

@@ -25,8 +25,10 @@ def _case(tmp_path, name, shift=0.0):
 def test_batch_writes_one_row_per_roi_and_resumes(tmp_path):
     a, b = _case(tmp_path, "a"), _case(tmp_path, "b", shift=30)
     manifest = tmp_path / "manifest.csv"
-    manifest.write_text(f"case,image,mask,label\na,{a[0].name},{a[1].name},2\nb,{b[0].name},{b[1].name},\n"
-                        f"broken,{a[0].name},missing.nii.gz,\n")
+    manifest.write_text(
+        f"case,image,mask,label\na,{a[0].name},{a[1].name},2\nb,{b[0].name},{b[1].name},\n"
+        f"broken,{a[0].name},missing.nii.gz,\n"
+    )
     cases = read_manifest(manifest)
     out = tmp_path / "features.csv"
     errors = run_batch(cases, ExtractionSettings(), out, jobs=2)
@@ -46,8 +48,22 @@ def test_cli_single_roi_with_filters(tmp_path):
     params = tmp_path / "params.yaml"
     params.write_text("filters:\n  - {kind: log, sigma_mm: 2.0}\n  - {kind: wavelet, wavelet: haar, subband: HHL}\n")
     out = tmp_path / "c.csv"
-    result = CliRunner().invoke(main, ["radiomics", "--image", str(image), "--mask", str(mask), "--label", "1",
-                                       "--params", str(params), "--out", str(out)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "radiomics",
+            "--image",
+            str(image),
+            "--mask",
+            str(mask),
+            "--label",
+            "1",
+            "--params",
+            str(params),
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(out.open()))
     assert [r["image_type"] for r in rows] == ["original", "log_2mm", "wavelet_haar_HHL_level1"]

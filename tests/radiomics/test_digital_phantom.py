@@ -30,7 +30,9 @@ def test_all_482_reference_values_are_listed(references):
 def test_every_reference_value_matches(features, references):
     expected = references
     missing = [r.tag for r in expected if r.tag not in features]
-    wrong = [(r.tag, features[r.tag], r.value) for r in expected if r.tag in features and not r.matches(features[r.tag])]
+    wrong = [
+        (r.tag, features[r.tag], r.value) for r in expected if r.tag in features and not r.matches(features[r.tag])
+    ]
     assert not missing and not wrong
 
 

@@ -27,13 +27,16 @@ IN_PLANE_SUBBAND = {"LLH": "LH", "HHH": "HH"}
 
 @pytest.fixture(scope="module")
 def references():
-    rows = csv.DictReader(Path(shared("ibsi/reference_values/ibsi_2_reference_values.csv")).open(
-        encoding="utf-8-sig"), delimiter=";")
+    rows = csv.DictReader(
+        Path(shared("ibsi/reference_values/ibsi_2_reference_values.csv")).open(encoding="utf-8-sig"), delimiter=";"
+    )
     table: dict[str, dict[str, tuple[float, float]]] = {}
     for row in rows:
         if row["consensus_value"].strip():
             table.setdefault(row["filter_id"], {})[row["feature_tag"]] = (
-                float(row["consensus_value"]), float(row["tolerance"]))
+                float(row["consensus_value"]),
+                float(row["tolerance"]),
+            )
     return table
 
 
@@ -42,16 +45,28 @@ def test_ibsi2_phase2_statistics(ct_phantom, references, configuration):
     number, dimension = configuration.split(".")
     spec = FILTERS[number]
     if spec is not None and spec.kind == "wavelet" and dimension == "A":
-        spec = FilterSpec("wavelet", wavelet=spec.wavelet, subband=IN_PLANE_SUBBAND[spec.subband],
-                          level=spec.level, rotation_invariant=True)
-    settings = ExtractionSettings(by_slice=dimension == "A", voxel_size_mm=None if dimension == "A" else (1, 1, 1),
-                                  image_interpolation="cubic", resegmentation_range=(-1000, 400),
-                                  filters=(spec,) if spec else ())
+        spec = FilterSpec(
+            "wavelet",
+            wavelet=spec.wavelet,
+            subband=IN_PLANE_SUBBAND[spec.subband],
+            level=spec.level,
+            rotation_invariant=True,
+        )
+    settings = ExtractionSettings(
+        by_slice=dimension == "A",
+        voxel_size_mm=None if dimension == "A" else (1, 1, 1),
+        image_interpolation="cubic",
+        resegmentation_range=(-1000, 400),
+        filters=(spec,) if spec else (),
+    )
     features = extract_all(*ct_phantom, settings)[spec.name if spec else "original"]
     expected = references[configuration]
     assert len(expected) == 18
-    wrong = {tag: (features[tag], value, tolerance) for tag, (value, tolerance) in expected.items()
-             if abs(features[tag] - value) > tolerance}
+    wrong = {
+        tag: (features[tag], value, tolerance)
+        for tag, (value, tolerance) in expected.items()
+        if abs(features[tag] - value) > tolerance
+    }
     assert not wrong
 
 

@@ -15,8 +15,7 @@ from hepatica.report.identifiers import patient_identifiers
 def _pdf_text(path) -> str:
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext not installed (Debian package poppler-utils; .ci/run installs it)")
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
 def test_the_report_names_no_patient_by_default(small_analysis):
@@ -40,8 +39,16 @@ def test_identifiers_appear_in_the_header_only_when_asked_for(small_analysis, sm
 
 def test_the_pdf_holds_the_same_sections_as_the_page(small_analysis):
     text = _pdf_text(small_analysis.report_pdf)
-    for heading in ("Hepatica report", "Summary", "Study inventory", "Liver and lesions", "LI-RADS v2018",
-                    "Key images", "Provenance", "Limitations"):
+    for heading in (
+        "Hepatica report",
+        "Summary",
+        "Study inventory",
+        "Liver and lesions",
+        "LI-RADS v2018",
+        "Key images",
+        "Provenance",
+        "Limitations",
+    ):
         assert heading in text, heading
     assert "No patient identifiers" in text and "Phantom" not in text
 

@@ -24,7 +24,11 @@ def test_phases_are_written_on_the_reference_grid_aligned_or_by_position(tmp_pat
     aligned = {Phase.DELAYED: delayed.volume.with_array(np.full((4, 8, 8), 90.0, dtype=np.float32))}
     entries = write_viewer_volumes(study, portal.volume, tmp_path, aligned=aligned)
     assert [(e.phase, e.series_id, e.aligned) for e in entries] == [
-        ("arterial", "S2", False), ("portal_venous", "S1", True), ("delayed", "S3", True), ("unknown", "S4", False)]
+        ("arterial", "S2", False),
+        ("portal_venous", "S1", True),
+        ("delayed", "S3", True),
+        ("unknown", "S4", False),
+    ]
     assert entries[-1].file == "viewer/S4_unknown_phase.nii.gz"
     images = {e.phase: read_image(tmp_path / e.file) for e in entries}
     assert all(v.same_grid(portal.volume) and v.array.dtype == np.int16 for v in images.values())

@@ -31,9 +31,14 @@ def ircad_masks(tmp_path_factory):
 
     target = tmp_path_factory.mktemp("ircad_all_masks")
     with zipfile.ZipFile(shared("ircad/3Dircadb1.1/MASKS_DICOM.zip")) as z:
-        z.extractall(target, members=[n for n in z.namelist()
-                                      if n.startswith(("MASKS_DICOM/liver/", "MASKS_DICOM/liverkyst/",
-                                                       "MASKS_DICOM/livertumor0"))])
+        z.extractall(
+            target,
+            members=[
+                n
+                for n in z.namelist()
+                if n.startswith(("MASKS_DICOM/liver/", "MASKS_DICOM/liverkyst/", "MASKS_DICOM/livertumor0"))
+            ],
+        )
     return target / "MASKS_DICOM"
 
 
@@ -48,8 +53,11 @@ def test_ircad_liver_against_the_expert_mask(ircad):
 def test_ircad_tumours_detected_at_least_80_percent_from_10_mm_without_false_positives(ircad):
     ct, result, masks = ircad
     tumours = np.any([masks[f"livertumor0{n}"] for n in range(1, 8)], axis=0)
-    detection = detect_lesions(result.lesions, ct.with_array(tumours.astype(np.uint8)),
-                               ignore=ct.with_array(masks["liverkyst"].astype(np.uint8)))
+    detection = detect_lesions(
+        result.lesions,
+        ct.with_array(tumours.astype(np.uint8)),
+        ignore=ct.with_array(masks["liverkyst"].astype(np.uint8)),
+    )
     assert len(detection.matches) == 7
     assert detection.sensitivity(min_diameter_mm=10) >= 0.8  # measured 5/6
     assert detection.false_positives <= 1  # measured 0 (the prediction on the cyst is ignored)

@@ -52,10 +52,12 @@ def postgres_cluster(tmp_path_factory):
     _run_as_postgres([f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "hepatica_test"])
 
     stop = [f"{bindir}/pg_ctl", "-D", str(data), "-w", "-m"]
-    yield PostgresCluster(url=f"postgresql+psycopg://postgres@127.0.0.1:{port}/hepatica_test",
-                          restart=lambda: _run_as_postgres(start + ["restart", "-m", "fast"]),
-                          stop=lambda: _run_as_postgres(stop + ["fast", "stop"]),
-                          start=lambda: _run_as_postgres(start + ["start"]))
+    yield PostgresCluster(
+        url=f"postgresql+psycopg://postgres@127.0.0.1:{port}/hepatica_test",
+        restart=lambda: _run_as_postgres(start + ["restart", "-m", "fast"]),
+        stop=lambda: _run_as_postgres(stop + ["fast", "stop"]),
+        start=lambda: _run_as_postgres(start + ["start"]),
+    )
     _run_as_postgres(stop + ["immediate", "stop"], check=False)
 
 
@@ -94,12 +96,22 @@ class OrthancServer:
         import urllib.request
 
         config = self.folder / "orthanc.json"
-        config.write_text(json.dumps({
-            "Name": "hepatica-test", "StorageDirectory": str(self.folder / "db"),
-            "IndexDirectory": str(self.folder / "db"), "HttpPort": self.port, "DicomServerEnabled": False,
-            "RemoteAccessAllowed": False, "AuthenticationEnabled": False, "StableAge": 2,
-            "Plugins": ["/usr/share/orthanc/plugins/libOrthancDicomWeb.so"],
-            "DicomWeb": {"Enable": True, "Root": "/dicom-web/"}}))
+        config.write_text(
+            json.dumps(
+                {
+                    "Name": "hepatica-test",
+                    "StorageDirectory": str(self.folder / "db"),
+                    "IndexDirectory": str(self.folder / "db"),
+                    "HttpPort": self.port,
+                    "DicomServerEnabled": False,
+                    "RemoteAccessAllowed": False,
+                    "AuthenticationEnabled": False,
+                    "StableAge": 2,
+                    "Plugins": ["/usr/share/orthanc/plugins/libOrthancDicomWeb.so"],
+                    "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
+                }
+            )
+        )
         with open(self.folder / "log", "a") as log:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen(["Orthanc", str(config)], stdout=subprocess.DEVNULL, stderr=log)
         for _ in range(100):

@@ -23,9 +23,21 @@ def _zip(entries: dict[str, bytes]) -> bytes:
 
 
 # Upload bodies: random bytes, and zips that are empty, hold no images, or try to escape the study folder.
-schemathesis.openapi.media_type("application/zip", st.one_of(st.binary(max_size=4096), st.sampled_from([
-    _zip({}), _zip({"notes.txt": b"no images"}), _zip({"../../escape.dcm": b"DICM"}),
-    _zip({"/etc/passwd": b"x"}), _zip({"a/" * 40 + "deep.nii.gz": b"\x1f\x8b"})])))
+schemathesis.openapi.media_type(
+    "application/zip",
+    st.one_of(
+        st.binary(max_size=4096),
+        st.sampled_from(
+            [
+                _zip({}),
+                _zip({"notes.txt": b"no images"}),
+                _zip({"../../escape.dcm": b"DICM"}),
+                _zip({"/etc/passwd": b"x"}),
+                _zip({"a/" * 40 + "deep.nii.gz": b"\x1f\x8b"}),
+            ]
+        ),
+    ),
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +53,7 @@ def test_no_server_error_on_generated_requests(api_schema):
     assert {op.path for op in operations} >= {"/api/studies", "/api/studies/{study_id}"}
     statuses = []
     for operation in operations:
+
         @given(case=operation.as_strategy())
         @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def check(case):

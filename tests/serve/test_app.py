@@ -64,10 +64,18 @@ def test_the_study_list_and_the_viewer_data(served, small_analysis):
     assert 'data-study="phantom"' in served.get("/studies/phantom").text
 
 
-@pytest.mark.parametrize("path", ["/studies/phantom/files/status.json", "/studies/phantom/files/../../etc/passwd",
-                                  "/studies/phantom/files/%2e%2e/%2e%2e/etc/passwd",
-                                  "/studies/phantom/files/segmentation/../result.json/../../x",
-                                  "/studies/..%2f..%2fetc/files/passwd", "/api/studies/nope", "/studies/.hidden"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/studies/phantom/files/status.json",
+        "/studies/phantom/files/../../etc/passwd",
+        "/studies/phantom/files/%2e%2e/%2e%2e/etc/passwd",
+        "/studies/phantom/files/segmentation/../result.json/../../x",
+        "/studies/..%2f..%2fetc/files/passwd",
+        "/api/studies/nope",
+        "/studies/.hidden",
+    ],
+)
 def test_no_request_reaches_a_file_the_result_does_not_name(served, path):
     assert served.get(path).status_code == 404
 
@@ -92,8 +100,11 @@ def test_hostile_uploads_are_refused_and_leave_nothing(served, small_analysis, t
 def test_an_uploaded_study_is_analysed_with_progress(small_phantom_files, tmp_path):
     with TestClient(create_app(tmp_path / "studies", analysis_options={"radiomics": False})) as client:
         # A zip of the DICOM study (four series in sub-folders); the browser test uploads NIfTI files.
-        answer = client.post("/api/studies?high_risk=true", content=_zip_folder(small_phantom_files.dicom),
-                             headers={"Content-Type": "application/zip"})
+        answer = client.post(
+            "/api/studies?high_risk=true",
+            content=_zip_folder(small_phantom_files.dicom),
+            headers={"Content-Type": "application/zip"},
+        )
         assert answer.status_code == 202
         study_id = answer.json()["id"]
         status, steps = _wait(client, study_id)
@@ -161,10 +172,18 @@ def test_tokens_guard_every_request_once_one_exists(tmp_path):
         answer = client.post("/api/studies", content=b"not a zip", headers={"Authorization": f"Bearer {submitter}"})
         assert answer.status_code == 415  # past the token check, refused as not a zip
 
-        assert client.post("/login", content="token=wrong", headers={
-            "Content-Type": "application/x-www-form-urlencoded"}).status_code == 401
-        signed_in = client.post("/login", content=f"token={reader}", follow_redirects=False,
-                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert (
+            client.post(
+                "/login", content="token=wrong", headers={"Content-Type": "application/x-www-form-urlencoded"}
+            ).status_code
+            == 401
+        )
+        signed_in = client.post(
+            "/login",
+            content=f"token={reader}",
+            follow_redirects=False,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
         assert signed_in.status_code == 303 and "httponly" in signed_in.headers["set-cookie"].lower()
         assert client.get("/api/studies").status_code == 200  # the cookie
         client.cookies.clear()

@@ -64,13 +64,18 @@ def test_pull_analyse_and_push_back_the_seg_and_sr(orthanc, small_phantom_files,
     assert sr.StudyInstanceUID == study_uid and sr.ContentSequence
 
 
-def test_orthanc_down_gives_a_clear_reason_and_the_job_completes_once_it_is_back(orthanc, small_phantom_files,
-                                                                                 tmp_path):
+def test_orthanc_down_gives_a_clear_reason_and_the_job_completes_once_it_is_back(
+    orthanc, small_phantom_files, tmp_path
+):
     orthanc.start()
     study_uid = _study_into(orthanc.url, small_phantom_files.dicom)
     orthanc.stop()  # the study stays in Orthanc's storage
-    app = create_app(tmp_path / "studies", analysis_options={"radiomics": False, "lirads": False},
-                     pacs_url=orthanc.url, pacs_retry_seconds=2.0)
+    app = create_app(
+        tmp_path / "studies",
+        analysis_options={"radiomics": False, "lirads": False},
+        pacs_url=orthanc.url,
+        pacs_retry_seconds=2.0,
+    )
     with TestClient(app) as client:
         study_id = client.post("/api/studies/pacs", json={"study_instance_uid": study_uid}).json()["id"]
         queue: JobQueue = client.app.state.queue

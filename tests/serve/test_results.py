@@ -16,14 +16,22 @@ from hepatica.serve.library import StudyLibrary, StudyStatus
 def _variant(result, created: str, lesions: list[tuple[float, str | None]]):
     """The analysis ``result`` with its lesions replaced by ``(axial diameter mm, LI-RADS category)`` ones."""
     seg, lirads = result.segmentation, result.lirads
-    measured = [seg.lesions[0].model_copy(update={"id": n, "longest_axial_diameter_mm": d})
-                for n, (d, _) in enumerate(lesions, 1)]
-    characterized = [lirads.lesions[0].model_copy(update={"id": n, "category": c})
-                     for n, (_, c) in enumerate(lesions, 1) if c is not None]
-    return result.model_copy(update={
-        "provenance": result.provenance.model_copy(update={"created_utc": created}),
-        "segmentation": seg.model_copy(update={"lesions": measured, "lesion_count": len(measured)}),
-        "lirads": lirads.model_copy(update={"lesions": characterized})})
+    measured = [
+        seg.lesions[0].model_copy(update={"id": n, "longest_axial_diameter_mm": d})
+        for n, (d, _) in enumerate(lesions, 1)
+    ]
+    characterized = [
+        lirads.lesions[0].model_copy(update={"id": n, "category": c})
+        for n, (_, c) in enumerate(lesions, 1)
+        if c is not None
+    ]
+    return result.model_copy(
+        update={
+            "provenance": result.provenance.model_copy(update={"created_utc": created}),
+            "segmentation": seg.model_copy(update={"lesions": measured, "lesion_count": len(measured)}),
+            "lirads": lirads.model_copy(update={"lesions": characterized}),
+        }
+    )
 
 
 STUDIES = {  # id: (analysed, lesions)
@@ -42,7 +50,8 @@ def searchable(request, small_analysis, tmp_path):
     for study_id, (created, lesions) in STUDIES.items():
         (library.root / study_id).mkdir(parents=True)
         (library.root / study_id / "result.json").write_text(
-            _variant(small_analysis.result, created, lesions).model_dump_json())
+            _variant(small_analysis.result, created, lesions).model_dump_json()
+        )
     app = create_app(library.root, database_url=url, workers=0)
     with TestClient(app) as client:
         (library.root / "upload-waiting").mkdir()
@@ -72,7 +81,9 @@ def test_results_are_indexed_and_searched(searchable):
     assert _ids(searchable, min_lesions=2) == ["benign", "hcc-large"]
     assert _ids(searchable, max_lesions=0) == ["clear_1"]
     assert _ids(searchable, analysed_after="2026-11-05", analysed_before="2026-11-21T00:00:00+02:00") == [
-        "benign", "hcc-small"]
+        "benign",
+        "hcc-small",
+    ]
     assert _ids(searchable, q="hcc") == ["hcc-small", "hcc-large"]
     assert _ids(searchable, q="_") == ["clear_1"]  # LIKE's wildcard is taken literally
     assert _ids(searchable, limit=2, offset=1) == ["clear_1", "benign"]
@@ -87,9 +98,17 @@ def test_a_listed_result_carries_its_numbers_and_bad_queries_are_refused(searcha
     assert entry["liver_volume_ml"] == pytest.approx(small_analysis.result.segmentation.liver_volume_ml)
     assert entry["phases"] == small_analysis.result.study.phases_present
     assert searchable.get("/api/studies/benign").json() == entry
-    for bad in ({"category": "LR-9"}, {"state": "lost"}, {"limit": 0}, {"min_lesions": -1},
-                {"analysed_after": "yesterday"}, {"analysed_after": "0001-01-01T00:00:00+05:00"},
-                {"q": "x" * 101}, {"q": "a\x00b"}, {"q": "%"}):
+    for bad in (
+        {"category": "LR-9"},
+        {"state": "lost"},
+        {"limit": 0},
+        {"min_lesions": -1},
+        {"analysed_after": "yesterday"},
+        {"analysed_after": "0001-01-01T00:00:00+05:00"},
+        {"q": "x" * 101},
+        {"q": "a\x00b"},
+        {"q": "%"},
+    ):
         assert searchable.get("/api/studies", params=bad).status_code == 422, bad
 
 
@@ -97,8 +116,10 @@ def test_an_analysis_added_while_serving_is_found_and_indexed_once(searchable, s
     library = searchable.app.state.library
     (library.root / "added-later").mkdir()
     (library.root / "added-later" / "result.json").write_text(
-        _variant(small_analysis.result, datetime.now(UTC).isoformat(timespec="seconds"),
-                 [(40.0, "LR-M")]).model_dump_json())
+        _variant(
+            small_analysis.result, datetime.now(UTC).isoformat(timespec="seconds"), [(40.0, "LR-M")]
+        ).model_dump_json()
+    )
     assert _ids(searchable, category="LR-M") == ["added-later"]
     assert _ids(searchable, category="LR-M") == ["added-later"]
     with Session(searchable.app.state.queue.engine) as session:

@@ -36,8 +36,9 @@ def test_a_zip_of_one_folder_is_analysed_from_that_folder(tmp_path):
     assert analysis_root(tmp_path / "input") == root
 
 
-@pytest.mark.parametrize("name", ["../escape.dcm", "study/../../escape.dcm", "/etc/passwd", "C:/windows/x.dcm",
-                                  "study\\..\\..\\escape.dcm"])
+@pytest.mark.parametrize(
+    "name", ["../escape.dcm", "study/../../escape.dcm", "/etc/passwd", "C:/windows/x.dcm", "study\\..\\..\\escape.dcm"]
+)
 def test_members_outside_the_archive_folder_are_refused(tmp_path, name):
     _refused(_zip(tmp_path / "bad.zip", {"study/ok.dcm": b"x", name: b"y"}), tmp_path, 400, "outside its own folder")
     assert not (tmp_path.parent / "escape.dcm").exists()

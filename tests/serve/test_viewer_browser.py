@@ -19,8 +19,15 @@ from PIL import Image
 
 from hepatica.serve.background import serving
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def chromium_or_skip() -> str:
@@ -116,17 +123,18 @@ def _check_viewer(page, errors, server):
     assert lesion_pixels(canvas(page)).sum() < red.sum() / 10, "unticking the lesions removes their overlay"
     page.locator("input[data-overlay=lesions]").check()
 
-    print(f"canvas {portal.shape[1]}x{portal.shape[0]}: CT pixels {grey.mean():.0%}, liver overlay "
-          f"{liver_pixels(portal).sum()} px; arterial vs portal venous mean difference "
-          f"{np.abs(arterial[both] - portal[both]).mean():.1f} grey levels; lesion 1 overlay {red.sum()} px, "
-          f"crosshair {np.round(crosshair[:3], 1).tolist()} mm for lesion at {lesion['position_ras_mm']}")
+    print(
+        f"canvas {portal.shape[1]}x{portal.shape[0]}: CT pixels {grey.mean():.0%}, liver overlay "
+        f"{liver_pixels(portal).sum()} px; arterial vs portal venous mean difference "
+        f"{np.abs(arterial[both] - portal[both]).mean():.1f} grey levels; lesion 1 overlay {red.sum()} px, "
+        f"crosshair {np.round(crosshair[:3], 1).tolist()} mm for lesion at {lesion['position_ras_mm']}"
+    )
     report = page.locator("#report-link").get_attribute("href")
     assert page.request.get(server + report).ok
     assert errors == []
 
 
-def test_a_study_uploaded_from_the_page_shows_its_progress_and_opens_in_the_viewer(page, small_phantom_files,
-                                                                                   tmp_path):
+def test_a_study_uploaded_from_the_page_shows_its_progress_and_opens_in_the_viewer(page, small_phantom_files, tmp_path):
     page, errors = page
     archive = tmp_path / "study.zip"
     with zipfile.ZipFile(archive, "w") as z:

@@ -46,8 +46,12 @@ def _sr_only_study(pacs, study_uid, folder):
 def test_each_new_study_orthanc_receives_is_analysed_once(orthanc, small_phantom_files, tmp_path):
     orthanc.start()  # StableAge 2 s
     root = orthanc.url.removesuffix("/dicom-web")
-    options = dict(analysis_options={"radiomics": False, "lirads": False}, pacs_url=orthanc.url,
-                   watch_orthanc=root, watch_seconds=0.5)
+    options = dict(
+        analysis_options={"radiomics": False, "lirads": False},
+        pacs_url=orthanc.url,
+        watch_orthanc=root,
+        watch_seconds=0.5,
+    )
     pacs = Pacs(orthanc.url)
     with TestClient(create_app(tmp_path / "studies", **options)) as client:
         queue = client.app.state.queue

@@ -21,9 +21,23 @@ from hepatica.serve.worker import Worker
 
 
 def _worker(data, lease="3"):
-    return subprocess.Popen([sys.executable, "-m", "hepatica", "worker", "--data", str(data), "--once",
-                             "--lease-seconds", lease, "--no-radiomics"], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hepatica",
+            "worker",
+            "--data",
+            str(data),
+            "--once",
+            "--lease-seconds",
+            lease,
+            "--no-radiomics",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def test_killing_a_worker_mid_job_loses_nothing_and_the_job_completes_once(small_phantom_files, tmp_path):
@@ -59,8 +73,9 @@ def test_killing_a_worker_mid_job_loses_nothing_and_the_job_completes_once(small
     assert not list((data / "study1").glob(".attempt-*"))
 
 
-def test_the_database_going_away_mid_analysis_loses_nothing_and_duplicates_nothing(small_phantom_files, tmp_path,
-                                                                                    postgres_cluster, postgres_url):
+def test_the_database_going_away_mid_analysis_loses_nothing_and_duplicates_nothing(
+    small_phantom_files, tmp_path, postgres_cluster, postgres_url
+):
     """PostgreSQL stopped while a real worker analyses and kept down until the analysis has ended (heartbeats fail,
     then completing it does): the worker keeps its analysis and says it waits for the database; started again, the
     job completes, once, at its first attempt, with one published result and one result row."""

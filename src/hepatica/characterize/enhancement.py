@@ -74,8 +74,13 @@ def rim_width_mm(equivalent_diameter_mm: float) -> float:
     return float(np.clip(0.15 * equivalent_diameter_mm, 1.5, 3.0))
 
 
-def measure_enhancement(phases: dict[Phase, np.ndarray], lesion: np.ndarray, liver: np.ndarray,
-                        spacing_mm, other_lesions: np.ndarray | None = None) -> LesionEnhancement:
+def measure_enhancement(
+    phases: dict[Phase, np.ndarray],
+    lesion: np.ndarray,
+    liver: np.ndarray,
+    spacing_mm,
+    other_lesions: np.ndarray | None = None,
+) -> LesionEnhancement:
     """Region statistics of one lesion (bool mask) in each phase (HU arrays on the same grid, (z, y, x));
     ``spacing_mm`` in (z, y, x). ``other_lesions`` marks lesions to keep out of the parenchyma reference."""
     lesion = np.asarray(lesion, dtype=bool)
@@ -118,19 +123,30 @@ def measure_enhancement(phases: dict[Phase, np.ndarray], lesion: np.ndarray, liv
         median = float(np.median(liver_values))
         noise = float(1.4826 * np.median(np.abs(liver_values - median)))
         measured[phase] = PhaseEnhancement(
-            phase, _region(values[core], noise), _region(values[rim] if rim.any() else values[core], noise),
-            _region(values[ring], noise) if ring.sum() >= 3 else None, _region(liver_values, noise), noise)
+            phase,
+            _region(values[core], noise),
+            _region(values[rim] if rim.any() else values[core], noise),
+            _region(values[ring], noise) if ring.sum() >= 3 else None,
+            _region(liver_values, noise),
+            noise,
+        )
     return LesionEnhancement(measured, width, diameter)
 
 
 def _region(values: np.ndarray, noise_hu: float) -> Region:
     """Median with the standard error of a median of correlated noise (1.25 sigma / sqrt(n_independent))."""
     independent = max(1.0, values.size / NOISE_CORRELATION_VOXELS)
-    return Region(float(np.median(values)), float(1.2533 * noise_hu / np.sqrt(independent)), int(values.size),
-                  float(np.percentile(values, 95)))
+    return Region(
+        float(np.median(values)),
+        float(1.2533 * noise_hu / np.sqrt(independent)),
+        int(values.size),
+        float(np.percentile(values, 95)),
+    )
 
 
 def box_around(mask: np.ndarray, margin_voxels: list[int]) -> tuple[slice, ...]:
     """The bounding box of ``mask`` grown by ``margin_voxels`` per axis, clipped to the array."""
-    return tuple(slice(max(0, b.start - extra), min(n, b.stop + extra))
-                 for b, extra, n in zip(bounding_box(mask), margin_voxels, mask.shape))
+    return tuple(
+        slice(max(0, b.start - extra), min(n, b.stop + extra))
+        for b, extra, n in zip(bounding_box(mask), margin_voxels, mask.shape)
+    )

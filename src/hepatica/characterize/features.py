@@ -32,8 +32,12 @@ FILL_IN_HU = 15.0
 PARTIAL_VOLUME_DIAMETER_MM = 10.0
 
 REQUIRED_PHASES = (Phase.ARTERIAL, Phase.PORTAL_VENOUS, Phase.DELAYED)  # LI-RADS CT technique
-NAMES = {Phase.PRE_CONTRAST: "pre-contrast", Phase.ARTERIAL: "arterial", Phase.PORTAL_VENOUS: "portal venous",
-         Phase.DELAYED: "delayed"}
+NAMES = {
+    Phase.PRE_CONTRAST: "pre-contrast",
+    Phase.ARTERIAL: "arterial",
+    Phase.PORTAL_VENOUS: "portal venous",
+    Phase.DELAYED: "delayed",
+}
 
 
 @dataclass(frozen=True)
@@ -96,10 +100,14 @@ def _typical_hemangioma(arterial: PhaseEnhancement | None, later: list[PhaseEnha
     fill = max(p.relative("core") for p in later) - arterial.relative("core")
     core = arterial.relative("core")
     present = nodules >= BLOOD_POOL_ABOVE_LIVER_HU and fill >= FILL_IN_HU and core < APHE_HU
-    margins = [(nodules - BLOOD_POOL_ABOVE_LIVER_HU, arterial.liver_noise_hu),
-               (fill - FILL_IN_HU, max(arterial.relative_error("core"), 1.0))]
-    evidence = (f"peripheral nodules {nodules:.0f} HU above liver in arterial phase (blood pool), centre "
-                f"filling in by {fill:.0f} HU in later phases")
+    margins = [
+        (nodules - BLOOD_POOL_ABOVE_LIVER_HU, arterial.liver_noise_hu),
+        (fill - FILL_IN_HU, max(arterial.relative_error("core"), 1.0)),
+    ]
+    evidence = (
+        f"peripheral nodules {nodules:.0f} HU above liver in arterial phase (blood pool), centre "
+        f"filling in by {fill:.0f} HU in later phases"
+    )
     return Finding(present, evidence, _rule_confidence(present, margins))
 
 
@@ -118,27 +126,37 @@ def _aphe(arterial: PhaseEnhancement | None, hemangioma: Finding) -> Finding:
     core, rim = arterial.relative("core"), arterial.relative("rim")
     core_error, rim_error = arterial.relative_error("core"), arterial.relative_error("rim")
     if core >= APHE_HU:
-        return Finding("nonrim", f"lesion {core:.0f} HU above liver in arterial phase",
-                       normal_confidence(core - APHE_HU, core_error))
+        return Finding(
+            "nonrim",
+            f"lesion {core:.0f} HU above liver in arterial phase",
+            normal_confidence(core - APHE_HU, core_error),
+        )
     if rim >= APHE_HU and rim - core >= APHE_HU and not hemangioma.value:
-        return Finding("rim", f"rim {rim:.0f} HU above liver, centre {core:+.0f} HU, in arterial phase",
-                       min(normal_confidence(rim - APHE_HU, rim_error),
-                           normal_confidence(rim - core - APHE_HU, core_error)))
+        return Finding(
+            "rim",
+            f"rim {rim:.0f} HU above liver, centre {core:+.0f} HU, in arterial phase",
+            min(normal_confidence(rim - APHE_HU, rim_error), normal_confidence(rim - core - APHE_HU, core_error)),
+        )
     strongest = max(core, rim) if not hemangioma.value else core
-    return Finding("none", f"lesion {core:+.0f} HU relative to liver in arterial phase (hyperenhancement needs "
-                           f">= {APHE_HU:.0f} HU)", normal_confidence(APHE_HU - strongest, core_error))
+    return Finding(
+        "none",
+        f"lesion {core:+.0f} HU relative to liver in arterial phase (hyperenhancement needs >= {APHE_HU:.0f} HU)",
+        normal_confidence(APHE_HU - strongest, core_error),
+    )
 
 
-def _enhances(arterial: PhaseEnhancement, later: list[PhaseEnhancement], pre: PhaseEnhancement | None,
-              region: str) -> bool:
+def _enhances(
+    arterial: PhaseEnhancement, later: list[PhaseEnhancement], pre: PhaseEnhancement | None, region: str
+) -> bool:
     if pre is not None:
         peak = max(getattr(p, region).median_hu for p in [arterial, *later])
         return peak - getattr(pre, region).median_hu >= ENHANCING_RISE_HU
     return arterial.relative(region) > -WASHOUT_HU  # without pre-contrast: not hypoattenuating in the arterial phase
 
 
-def _washout(arterial: PhaseEnhancement | None, later: list[PhaseEnhancement], pre: PhaseEnhancement | None,
-             hemangioma: Finding) -> Finding:
+def _washout(
+    arterial: PhaseEnhancement | None, later: list[PhaseEnhancement], pre: PhaseEnhancement | None, hemangioma: Finding
+) -> Finding:
     if arterial is None or not later:
         return _absent("needs the arterial and the portal venous or delayed phase")
     if hemangioma.value:  # an unfilled centre is dark in the portal venous phase but fills in later
@@ -157,18 +175,30 @@ def _washout(arterial: PhaseEnhancement | None, later: list[PhaseEnhancement], p
             best_core = (nonperipheral, error, phase, core, core_drop)
     margin, error, phase, rim, core = best_peripheral
     if margin >= 0 and _enhances(arterial, later, pre, "rim"):
-        return Finding("peripheral", f"rim {rim:.0f} HU below liver and {core - rim:.0f} HU below the centre "
-                                     f"in {NAMES[phase.phase]} phase", normal_confidence(margin, error))
+        return Finding(
+            "peripheral",
+            f"rim {rim:.0f} HU below liver and {core - rim:.0f} HU below the centre in {NAMES[phase.phase]} phase",
+            normal_confidence(margin, error),
+        )
     margin, error, phase, core, drop = best_core
     if margin >= 0 and _enhances(arterial, later, pre, "core"):
-        return Finding("nonperipheral", f"lesion {-core:.0f} HU below liver in {NAMES[phase.phase]} phase, "
-                                        f"{drop:.0f} HU less enhancement relative to liver than in arterial phase",
-                       normal_confidence(margin, error))
+        return Finding(
+            "nonperipheral",
+            f"lesion {-core:.0f} HU below liver in {NAMES[phase.phase]} phase, "
+            f"{drop:.0f} HU less enhancement relative to liver than in arterial phase",
+            normal_confidence(margin, error),
+        )
     if margin >= 0:
-        return Finding("none", "hypoattenuating later but never enhancing (no rise above pre-contrast)",
-                       normal_confidence(margin, error))
-    return Finding("none", f"no reduction to below liver (best {NAMES[phase.phase]}: {core:+.0f} HU, "
-                           f"{drop:+.0f} HU change from arterial)", normal_confidence(margin, error))
+        return Finding(
+            "none",
+            "hypoattenuating later but never enhancing (no rise above pre-contrast)",
+            normal_confidence(margin, error),
+        )
+    return Finding(
+        "none",
+        f"no reduction to below liver (best {NAMES[phase.phase]}: {core:+.0f} HU, {drop:+.0f} HU change from arterial)",
+        normal_confidence(margin, error),
+    )
 
 
 def _capsule(arterial: PhaseEnhancement | None, later: list[PhaseEnhancement], hemangioma: Finding) -> Finding:
@@ -184,10 +214,16 @@ def _capsule(arterial: PhaseEnhancement | None, later: list[PhaseEnhancement], h
     error = phase.relative_error("rim")
     late_only = arterial is None or arterial.relative("rim") < max(APHE_HU, arterial.relative("core"))
     if margin >= 0 and late_only and not hemangioma.value:
-        return Finding(True, f"rim {rim:.0f} HU above liver and {rim - core:.0f} HU above the centre in "
-                             f"{NAMES[phase.phase]} phase", normal_confidence(margin, error))
-    return Finding(False, f"rim {rim:+.0f} HU relative to liver in {NAMES[phase.phase]} phase",
-                   normal_confidence(margin, error) if margin < 0 else 0.5)
+        return Finding(
+            True,
+            f"rim {rim:.0f} HU above liver and {rim - core:.0f} HU above the centre in {NAMES[phase.phase]} phase",
+            normal_confidence(margin, error),
+        )
+    return Finding(
+        False,
+        f"rim {rim:+.0f} HU relative to liver in {NAMES[phase.phase]} phase",
+        normal_confidence(margin, error) if margin < 0 else 0.5,
+    )
 
 
 def _delayed_central(arterial: PhaseEnhancement | None, delayed: PhaseEnhancement | None) -> Finding:
@@ -198,8 +234,12 @@ def _delayed_central(arterial: PhaseEnhancement | None, delayed: PhaseEnhancemen
     margin = min(core - rim - CENTRAL_ENHANCEMENT_HU, rise - CENTRAL_ENHANCEMENT_HU)
     error = delayed.relative_error("core")
     present = margin >= 0
-    return Finding(present, f"centre {core - rim:+.0f} HU relative to the rim in delayed phase, {rise:+.0f} HU "
-                            "relative to liver since arterial phase", normal_confidence(margin, error))
+    return Finding(
+        present,
+        f"centre {core - rim:+.0f} HU relative to the rim in delayed phase, {rise:+.0f} HU "
+        "relative to liver since arterial phase",
+        normal_confidence(margin, error),
+    )
 
 
 def _water_density(e: dict, diameter_mm: float) -> Finding:
@@ -209,8 +249,11 @@ def _water_density(e: dict, diameter_mm: float) -> Finding:
     margins = [min(v - low, high - v) for v in values.values()]
     worst = min(margins)
     error = max(p.core.standard_error_hu for p in e.values())
-    caveat = (f" ({diameter_mm:.1f} mm lesion: partial volume pulls its attenuation toward the liver's)"
-              if diameter_mm < PARTIAL_VOLUME_DIAMETER_MM else "")
+    caveat = (
+        f" ({diameter_mm:.1f} mm lesion: partial volume pulls its attenuation toward the liver's)"
+        if diameter_mm < PARTIAL_VOLUME_DIAMETER_MM
+        else ""
+    )
     return Finding(worst >= 0, f"centre {listed}{caveat}", normal_confidence(worst, error))
 
 
@@ -225,8 +268,9 @@ def _simple_cyst(water: Finding, e: dict, pre: PhaseEnhancement | None) -> Findi
     return Finding(present, evidence, min(water.confidence, normal_confidence(margin, post[0].core.standard_error_hu)))
 
 
-def _lesion_type(aphe: Finding, washout: Finding, capsule: Finding, cyst: Finding, hemangioma: Finding,
-                 water: Finding, e: dict) -> tuple[str, str]:
+def _lesion_type(
+    aphe: Finding, washout: Finding, capsule: Finding, cyst: Finding, hemangioma: Finding, water: Finding, e: dict
+) -> tuple[str, str]:
     if cyst.value or (water.value and cyst.value is None and aphe.value in (None, "none")):
         return "cyst", "water density without enhancement"
     if hemangioma.value:
@@ -237,7 +281,8 @@ def _lesion_type(aphe: Finding, washout: Finding, capsule: Finding, cyst: Findin
         return "hcc", "arterial hyperenhancement with washout and/or an enhancing capsule"
     if aphe.value == "nonrim":
         return "fnh", "arterial hyperenhancement, then close to liver, no washout or capsule"
-    if aphe.value == "none" and all(p.relative("core") < -WASHOUT_HU for p in e.values()
-                                    if p.phase is not Phase.PRE_CONTRAST):
+    if aphe.value == "none" and all(
+        p.relative("core") < -WASHOUT_HU for p in e.values() if p.phase is not Phase.PRE_CONTRAST
+    ):
         return "metastasis", "hypoenhancing in every phase"
     return "indeterminate", "no pattern typical of one type"

@@ -58,8 +58,13 @@ class Growth:
         return None if m.prior_size_mm is None else 100.0 * (m.size_mm - m.prior_size_mm) / m.prior_size_mm
 
 
-def match_lesions(labels: np.ndarray, prior_labels: np.ndarray, spacing_mm, sizes_mm: dict[int, float],
-                  prior_sizes_mm: dict[int, float]) -> list[LesionMatch]:
+def match_lesions(
+    labels: np.ndarray,
+    prior_labels: np.ndarray,
+    spacing_mm,
+    sizes_mm: dict[int, float],
+    prior_sizes_mm: dict[int, float],
+) -> list[LesionMatch]:
     """Match every current lesion (``labels``, 1..n) to a prior lesion (``prior_labels``: the prior study's
     labels moved onto the current grid; ``spacing_mm`` in (z, y, x)). Sizes are longest diameters by label."""
     spacing = np.asarray(spacing_mm, dtype=float)
@@ -74,9 +79,11 @@ def match_lesions(labels: np.ndarray, prior_labels: np.ndarray, spacing_mm, size
     overlaps = {}
     if pairs.size:
         found, common = np.unique(pairs, axis=0, return_counts=True)
-        overlaps = {(int(i), int(j)): float(2.0 * n / (counts[int(i)] + prior_counts[int(j)]))
-                    for (i, j), n in zip(found, common, strict=True)
-                    if n >= MIN_OVERLAP_OF_SMALLER * min(counts[int(i)], prior_counts[int(j)])}
+        overlaps = {
+            (int(i), int(j)): float(2.0 * n / (counts[int(i)] + prior_counts[int(j)]))
+            for (i, j), n in zip(found, common, strict=True)
+            if n >= MIN_OVERLAP_OF_SMALLER * min(counts[int(i)], prior_counts[int(j)])
+        }
     matched: dict[int, tuple[int, float]] = {}
     taken: set[int] = set()
     for (i, j), dice in sorted(overlaps.items(), key=lambda item: -item[1]):
@@ -98,9 +105,16 @@ def match_lesions(labels: np.ndarray, prior_labels: np.ndarray, spacing_mm, size
     result = []
     for i in current_ids:
         j, dice = matched.get(i, (None, 0.0))
-        result.append(LesionMatch(
-            i, j, sizes_mm[i], prior_sizes_mm[j] if j is not None else None, round(dice, 3),
-            round(float(np.linalg.norm(centres[i] - prior_centres[j])), 2) if j is not None else None))
+        result.append(
+            LesionMatch(
+                i,
+                j,
+                sizes_mm[i],
+                prior_sizes_mm[j] if j is not None else None,
+                round(dice, 3),
+                round(float(np.linalg.norm(centres[i] - prior_centres[j])), 2) if j is not None else None,
+            )
+        )
     return result
 
 
@@ -108,9 +122,15 @@ def assess_growth(match: LesionMatch, interval_days: float | None, size_error_mm
     """Threshold growth and the growth-related ancillary features of one matched lesion. ``size_error_mm`` is
     the uncertainty of one diameter measurement (the largest voxel spacing)."""
     if match.prior_lesion is None or match.prior_size_mm is None:
-        return Growth(match, interval_days, Finding(
-            False, "new since the prior study; LI-RADS v2018 does not count a new observation as threshold growth",
-            0.5))
+        return Growth(
+            match,
+            interval_days,
+            Finding(
+                False,
+                "new since the prior study; LI-RADS v2018 does not count a new observation as threshold growth",
+                0.5,
+            ),
+        )
     now, before = match.size_mm, match.prior_size_mm
     change = now - before
     change_error = float(np.hypot(size_error_mm, size_error_mm))
@@ -119,13 +139,19 @@ def assess_growth(match: LesionMatch, interval_days: float | None, size_error_mm
     margin = now - (1 + THRESHOLD_GROWTH) * before
     margin_error = float(np.hypot(size_error_mm, (1 + THRESHOLD_GROWTH) * size_error_mm))
     if interval_days is None:
-        return Growth(match, None, Finding(
-            None, f"{evidence}; the interval between the studies is unknown (give it with --interval-days)", 0.0))
+        return Growth(
+            match,
+            None,
+            Finding(
+                None, f"{evidence}; the interval between the studies is unknown (give it with --interval-days)", 0.0
+            ),
+        )
     within = interval_days <= THRESHOLD_GROWTH_DAYS
     present = within and margin >= 0
     if present:
-        finding = Finding(True, f"size increase {evidence} (>= 50 % in <= 6 months)",
-                          normal_confidence(margin, margin_error))
+        finding = Finding(
+            True, f"size increase {evidence} (>= 50 % in <= 6 months)", normal_confidence(margin, margin_error)
+        )
     elif not within:
         finding = Finding(False, f"{evidence}: over more than 6 months, so not threshold growth", 1.0)
     else:

@@ -64,12 +64,18 @@ class AlignedPhases:
     transforms: dict[Phase, sitk.Transform]  # reference-grid point -> the moving phase's point
 
 
-def align_phases(phases: dict[Phase, Volume], liver: Volume, reference: Phase = Phase.PORTAL_VENOUS,
-                 deformable: bool = True, seed: int = 0) -> AlignedPhases:
+def align_phases(
+    phases: dict[Phase, Volume],
+    liver: Volume,
+    reference: Phase = Phase.PORTAL_VENOUS,
+    deformable: bool = True,
+    seed: int = 0,
+) -> AlignedPhases:
     """Align every phase to ``reference`` (``liver`` is a mask on the reference grid)."""
     if reference not in phases:
-        raise PhaseAlignmentError(f"the {reference.label.lower()} phase, which the other phases are aligned to, "
-                                  "is missing")
+        raise PhaseAlignmentError(
+            f"the {reference.label.lower()} phase, which the other phases are aligned to, is missing"
+        )
     fixed_volume = phases[reference]
     box = _liver_box(liver, LIVER_MARGIN_MM)
     fixed = _crop(fixed_volume, box)
@@ -84,12 +90,14 @@ def align_phases(phases: dict[Phase, Volume], liver: Volume, reference: Phase = 
             raise PhaseAlignmentError(
                 f"the {phase.label.lower()} phase could not be aligned to the {reference.label.lower()} phase "
                 f"(the registration diverged: {error}); check that both series show the same anatomy of the same "
-                "patient") from error
+                "patient"
+            ) from error
         alignment = PhaseAlignment(phase, *result.quality)
         if not result.acceptable:
             raise PhaseAlignmentError(
                 f"the {phase.label.lower()} phase could not be aligned to the {reference.label.lower()} phase "
-                f"({result.describe()}); check that both series show the same anatomy of the same patient")
+                f"({result.describe()}); check that both series show the same anatomy of the same patient"
+            )
         images[phase] = result.aligned
         alignments[phase] = alignment
         transforms[phase] = result.transform
@@ -108,8 +116,9 @@ class StudyAlignment:
     edge_correlation: float
 
 
-def align_prior_study(prior: Volume, prior_liver: Volume, current: Volume, current_liver: Volume,
-                      seed: int = 0) -> StudyAlignment:
+def align_prior_study(
+    prior: Volume, prior_liver: Volume, current: Volume, current_liver: Volume, seed: int = 0
+) -> StudyAlignment:
     """Align a prior study's series (``prior``, with its liver mask) to the current study's (``current``).
     Rigid from the livers' centres, then B-spline: the liver deforms between breath-holds and exams."""
     box = _liver_box(current_liver, LIVER_MARGIN_MM)
@@ -122,12 +131,16 @@ def align_prior_study(prior: Volume, prior_liver: Volume, current: Volume, curre
     try:
         result = _align(prior, current, fixed, mask, current_liver, box, True, seed, initial=initial)
     except RegistrationDivergedError as error:
-        raise PhaseAlignmentError(f"the prior study could not be aligned to the current one (the registration "
-                                  f"diverged: {error}); check that both studies show the same patient's "
-                                  "liver") from error
+        raise PhaseAlignmentError(
+            f"the prior study could not be aligned to the current one (the registration "
+            f"diverged: {error}); check that both studies show the same patient's "
+            "liver"
+        ) from error
     if not result.acceptable:
-        raise PhaseAlignmentError(f"the prior study could not be aligned to the current one ({result.describe()}); "
-                                  "check that both studies show the same patient's liver")
+        raise PhaseAlignmentError(
+            f"the prior study could not be aligned to the current one ({result.describe()}); "
+            "check that both studies show the same patient's liver"
+        )
     shift, angle, _, residual, _, _, edges = result.quality
     return StudyAlignment(result.transform, shift, angle, residual, edges)
 
@@ -141,17 +154,26 @@ class _Result:
     @property
     def acceptable(self) -> bool:
         _, _, _, residual, before, after, edges = self.quality
-        return (after <= before + METRIC_TOLERANCE and residual <= MAX_RESIDUAL_MM
-                and edges >= MIN_EDGE_CORRELATION)
+        return after <= before + METRIC_TOLERANCE and residual <= MAX_RESIDUAL_MM and edges >= MIN_EDGE_CORRELATION
 
     def describe(self) -> str:
         _, _, _, residual, before, after, edges = self.quality
-        return (f"residual misalignment {residual:.1f} mm, edge correlation {edges:.2f}, "
-                f"metric {before:.3f} -> {after:.3f}")
+        return (
+            f"residual misalignment {residual:.1f} mm, edge correlation {edges:.2f}, metric {before:.3f} -> {after:.3f}"
+        )
 
 
-def _align(volume: Volume, fixed_volume: Volume, fixed: sitk.Image, mask: sitk.Image, liver: Volume, box,
-           deformable: bool, seed: int, initial: sitk.Transform | None = None) -> _Result:
+def _align(
+    volume: Volume,
+    fixed_volume: Volume,
+    fixed: sitk.Image,
+    mask: sitk.Image,
+    liver: Volume,
+    box,
+    deformable: bool,
+    seed: int,
+    initial: sitk.Transform | None = None,
+) -> _Result:
     """Register ``volume`` to the cropped ``fixed`` image, resample it onto ``fixed_volume``'s grid and measure
     the residual misalignment and the edge correlation. ITK's multi-threaded metric is not bit-reproducible and
     the optimiser can, rarely, run off to a wrong optimum (once: 35 mm, edge correlation 0.48, on phases that had
@@ -186,11 +208,21 @@ def _itk_reason(error: RuntimeError) -> str:
     return first.split(". ")[0].rstrip(".")
 
 
-def _align_once(volume: Volume, fixed_volume: Volume, fixed: sitk.Image, mask: sitk.Image, liver: Volume, box,
-                deformable: bool, seed: int, initial: sitk.Transform | None) -> _Result:
+def _align_once(
+    volume: Volume,
+    fixed_volume: Volume,
+    fixed: sitk.Image,
+    mask: sitk.Image,
+    liver: Volume,
+    box,
+    deformable: bool,
+    seed: int,
+    initial: sitk.Transform | None,
+) -> _Result:
     moving = volume.to_sitk()
-    transform, before, after = _register(fixed, sitk.Cast(moving, sitk.sitkFloat32), mask, deformable, seed,
-                                         initial=initial)
+    transform, before, after = _register(
+        fixed, sitk.Cast(moving, sitk.sitkFloat32), mask, deformable, seed, initial=initial
+    )
     # cubic B-spline resampling: linear interpolation would blur thin rims and capsules across slices
     aligned = sitk.Resample(moving, fixed_volume.to_sitk(), transform, sitk.sitkBSpline, -1024.0, sitk.sitkFloat32)
     aligned_crop = sitk.Resample(aligned, fixed, sitk.Transform(), sitk.sitkLinear, -1024.0)
@@ -198,8 +230,11 @@ def _align_once(volume: Volume, fixed_volume: Volume, fixed: sitk.Image, mask: s
     residual = _mean_displacement(check, liver, box)
     edges = _edge_correlation(fixed, aligned_crop, mask)
     shift_mm, angle_deg = _rigid_size(transform)
-    return _Result(transform, Volume.from_sitk(aligned, dict(volume.metadata)),
-                   (shift_mm, angle_deg, deformable, residual, before, after, edges))
+    return _Result(
+        transform,
+        Volume.from_sitk(aligned, dict(volume.metadata)),
+        (shift_mm, angle_deg, deformable, residual, before, after, edges),
+    )
 
 
 def _mask_centre(mask: Volume) -> tuple[float, float, float]:
@@ -207,15 +242,23 @@ def _mask_centre(mask: Volume) -> tuple[float, float, float]:
     return tuple(float(v) for v in mask.index_to_physical(np.argwhere(mask.array > 0).mean(0)[::-1]))
 
 
-def _register(fixed: sitk.Image, moving: sitk.Image, mask: sitk.Image, deformable: bool, seed: int,
-              levels=(4, 2), initial: sitk.Transform | None = None) -> tuple[sitk.Transform, float, float]:
+def _register(
+    fixed: sitk.Image,
+    moving: sitk.Image,
+    mask: sitk.Image,
+    deformable: bool,
+    seed: int,
+    levels=(4, 2),
+    initial: sitk.Transform | None = None,
+) -> tuple[sitk.Transform, float, float]:
     """Rigid (and B-spline) registration at ``levels`` (shrink factors; liver CT needs no finer than 2 for
     millimetre accuracy) from ``initial`` (default: the images' centres matched), and the metric before and
     after on the fixed image shrunk by 2."""
     method = _method(mask, seed, levels)
     if initial is None:
-        initial = sitk.CenteredTransformInitializer(fixed, moving, sitk.Euler3DTransform(),
-                                                    sitk.CenteredTransformInitializerFilter.GEOMETRY)
+        initial = sitk.CenteredTransformInitializer(
+            fixed, moving, sitk.Euler3DTransform(), sitk.CenteredTransformInitializerFilter.GEOMETRY
+        )
     method.SetInitialTransform(initial, inPlace=False)
     rigid = method.Execute(fixed, moving)
     transform: sitk.Transform = rigid
@@ -247,11 +290,17 @@ def _method(mask: sitk.Image, seed: int, levels, bspline: bool = False) -> sitk.
     method.SetMetricSamplingPercentage(0.1, seed)
     method.SetInterpolator(sitk.sitkLinear)
     if bspline:
-        method.SetOptimizerAsLBFGSB(gradientConvergenceTolerance=1e-5, numberOfIterations=20,
-                                    maximumNumberOfCorrections=5)
+        method.SetOptimizerAsLBFGSB(
+            gradientConvergenceTolerance=1e-5, numberOfIterations=20, maximumNumberOfCorrections=5
+        )
     else:
-        method.SetOptimizerAsRegularStepGradientDescent(learningRate=2.0, minStep=0.01, numberOfIterations=150,
-                                                        relaxationFactor=0.6, gradientMagnitudeTolerance=1e-6)
+        method.SetOptimizerAsRegularStepGradientDescent(
+            learningRate=2.0,
+            minStep=0.01,
+            numberOfIterations=150,
+            relaxationFactor=0.6,
+            gradientMagnitudeTolerance=1e-6,
+        )
         method.SetOptimizerScalesFromPhysicalShift()
     method.SetShrinkFactorsPerLevel(list(levels))
     method.SetSmoothingSigmasPerLevel([max(0.0, (f - 1) * 1.0) for f in levels])
@@ -262,8 +311,10 @@ def _method(mask: sitk.Image, seed: int, levels, bspline: bool = False) -> sitk.
 def _edge_correlation(fixed: sitk.Image, moving: sitk.Image, mask: sitk.Image, sigma_mm: float = 3.0) -> float:
     """Pearson correlation of the two images' gradient magnitudes within ``mask``."""
     inside = sitk.GetArrayViewFromImage(mask) > 0
-    a, b = (sitk.GetArrayFromImage(sitk.GradientMagnitudeRecursiveGaussian(image, sigma_mm))[inside]
-            for image in (fixed, moving))
+    a, b = (
+        sitk.GetArrayFromImage(sitk.GradientMagnitudeRecursiveGaussian(image, sigma_mm))[inside]
+        for image in (fixed, moving)
+    )
     if a.std() == 0 or b.std() == 0:
         return 0.0
     return float(np.corrcoef(a, b)[0, 1])

@@ -79,8 +79,13 @@ def band_width_mm(equivalent_diameter_mm: float) -> float:
     return float(np.clip(BAND_FRACTION * equivalent_diameter_mm, *BAND_MM))
 
 
-def lesion_size(images: dict[Phase, np.ndarray], lesion: np.ndarray, liver: np.ndarray, grid: Volume,
-                other_lesions: np.ndarray | None = None) -> LesionSize:
+def lesion_size(
+    images: dict[Phase, np.ndarray],
+    lesion: np.ndarray,
+    liver: np.ndarray,
+    grid: Volume,
+    other_lesions: np.ndarray | None = None,
+) -> LesionSize:
     """Longest diameter of ``lesion`` (bool mask on ``grid``) re-outlined in the phase of ``images`` (HU, aligned
     to ``grid``) where its margin is sharpest; ``other_lesions`` (bool) are kept out of the outline and the
     liver reference."""
@@ -105,16 +110,31 @@ def lesion_size(images: dict[Phase, np.ndarray], lesion: np.ndarray, liver: np.n
         core = inside & (depth >= depth.max())
     band = allowed & ~core & (outside <= width)
     sigma = [float(min(spacing[1:])) / s for s in spacing]  # one in-plane voxel, in voxels per axis
-    edges = {phase: _edge(phase, ndimage.gaussian_filter(np.asarray(image, dtype=np.float32)[box], sigma), shell,
-                          inside, core, band, outside - depth, float(min(spacing[1:])))
-             for phase, image in images.items()}
+    edges = {
+        phase: _edge(
+            phase,
+            ndimage.gaussian_filter(np.asarray(image, dtype=np.float32)[box], sigma),
+            shell,
+            inside,
+            core,
+            band,
+            outside - depth,
+            float(min(spacing[1:])),
+        )
+        for phase, image in images.items()
+    }
     phase = _sharpest(edges)
     edge, name = edges[phase], NAMES[phase]
     if edge.sharpness < MIN_EDGE_CNR:
-        return LesionSize(segmented, segmented, phase, False,
-                          f"longest diameter {segmented:.0f} mm of the segmented outline; the margin is too faint "
-                          f"to re-draw it (at best {abs(edge.outer_hu):.0f} HU against {edge.noise_hu:.0f} HU "
-                          f"noise, {name} phase)")
+        return LesionSize(
+            segmented,
+            segmented,
+            phase,
+            False,
+            f"longest diameter {segmented:.0f} mm of the segmented outline; the margin is too faint "
+            f"to re-draw it (at best {abs(edge.outer_hu):.0f} HU against {edge.noise_hu:.0f} HU "
+            f"noise, {name} phase)",
+        )
 
     lesion_like = np.zeros(inside.shape, dtype=bool)
     described = []
@@ -137,13 +157,26 @@ def lesion_size(images: dict[Phase, np.ndarray], lesion: np.ndarray, liver: np.n
     full = np.zeros(lesion.shape, dtype=np.uint8)
     full[box] = redrawn
     diameter = measure_lesion(grid.with_array(full)).longest_3d_diameter_mm
-    return LesionSize(diameter, segmented, phase, True,
-                      f"longest diameter {diameter:.0f} mm in the {name} phase, where the margin is sharpest "
-                      f"({', '.join(described)}; segmented outline {segmented:.0f} mm)")
+    return LesionSize(
+        diameter,
+        segmented,
+        phase,
+        True,
+        f"longest diameter {diameter:.0f} mm in the {name} phase, where the margin is sharpest "
+        f"({', '.join(described)}; segmented outline {segmented:.0f} mm)",
+    )
 
 
-def _edge(phase: Phase, smoothed: np.ndarray, shell: np.ndarray, inside: np.ndarray, core: np.ndarray,
-          band: np.ndarray, signed_distance_mm: np.ndarray, step_mm: float) -> _Edge:
+def _edge(
+    phase: Phase,
+    smoothed: np.ndarray,
+    shell: np.ndarray,
+    inside: np.ndarray,
+    core: np.ndarray,
+    band: np.ndarray,
+    signed_distance_mm: np.ndarray,
+    step_mm: float,
+) -> _Edge:
     reference = smoothed[shell]
     liver_hu = float(np.median(reference))
     noise = max(float(1.4826 * np.median(np.abs(reference - liver_hu))), 1.0)
@@ -159,10 +192,17 @@ def _edge(phase: Phase, smoothed: np.ndarray, shell: np.ndarray, inside: np.ndar
     values = smoothed[inside]
     low, high = np.percentile(values, (2, 98))
     capsule = _brightest_shell_hu(smoothed, band, signed_distance_mm, step_mm) - liver_hu
-    is_capsule = (phase in CAPSULE_PHASES and capsule >= MIN_EDGE_CNR * noise
-                  and capsule >= contrast + MIN_EDGE_CNR * noise)
-    return _Edge(smoothed, liver_hu, noise, outer, (min(float(low), liver_hu), max(float(high), liver_hu)),
-                 capsule if is_capsule else None)
+    is_capsule = (
+        phase in CAPSULE_PHASES and capsule >= MIN_EDGE_CNR * noise and capsule >= contrast + MIN_EDGE_CNR * noise
+    )
+    return _Edge(
+        smoothed,
+        liver_hu,
+        noise,
+        outer,
+        (min(float(low), liver_hu), max(float(high), liver_hu)),
+        capsule if is_capsule else None,
+    )
 
 
 def _sharpest(edges: dict[Phase, _Edge]) -> Phase:
@@ -173,8 +213,9 @@ def _sharpest(edges: dict[Phase, _Edge]) -> Phase:
     return max(pool, key=pool.get)
 
 
-def _brightest_shell_hu(smoothed: np.ndarray, band: np.ndarray, signed_distance_mm: np.ndarray, step_mm: float
-                        ) -> float:
+def _brightest_shell_hu(
+    smoothed: np.ndarray, band: np.ndarray, signed_distance_mm: np.ndarray, step_mm: float
+) -> float:
     """Highest median HU over the shells (one in-plane voxel thick, by distance to the segmented surface) of the
     band: a capsule shows as a shell brighter than liver and lesion, vessels touch too little of a shell to."""
     shells = np.round(signed_distance_mm[band] / step_mm).astype(int)

@@ -71,9 +71,14 @@ def read_cohort_manifest(path: Path) -> list[CohortStudy]:
         if risk not in ("", "yes", "no", "true", "false", "1", "0"):
             raise HepaticaInputError(f"{path}, line {line}: high_risk must be yes or no, not {risk!r}")
         prior = (row.get("prior") or "").strip()
-        studies.append(CohortStudy(case, str(path.parent / row["input"].strip()),
-                                   str(path.parent / prior) if prior else None,
-                                   None if not risk else risk in ("yes", "true", "1")))
+        studies.append(
+            CohortStudy(
+                case,
+                str(path.parent / row["input"].strip()),
+                str(path.parent / prior) if prior else None,
+                None if not risk else risk in ("yes", "true", "1"),
+            )
+        )
     return studies
 
 
@@ -86,8 +91,7 @@ def analyse_case(study: CohortStudy, out: str, options: dict) -> CaseOutcome:
     attempt = cases / f".attempt-{study.case}-{uuid.uuid4().hex[:8]}"
     started = time.perf_counter()
     try:
-        analyze(study.input, attempt, command="cohort run", prior=study.prior, high_risk=study.high_risk,
-                **options)
+        analyze(study.input, attempt, command="cohort run", prior=study.prior, high_risk=study.high_risk, **options)
         final = cases / study.case
         if final.exists():
             shutil.rmtree(final)
@@ -102,13 +106,26 @@ def analyse_case(study: CohortStudy, out: str, options: dict) -> CaseOutcome:
 def _outcome(case: str, folder: Path, seconds: float | None) -> CaseOutcome:
     result = json.loads((folder / RESULT_FILE).read_text())
     seg = result.get("segmentation") or {}
-    return CaseOutcome(case, "done", seg.get("liver_volume_ml"), seg.get("lesion_count"), seg.get("lesion_volume_ml"),
-                       seg.get("tumour_burden_percent"), seconds)
+    return CaseOutcome(
+        case,
+        "done",
+        seg.get("liver_volume_ml"),
+        seg.get("lesion_count"),
+        seg.get("lesion_volume_ml"),
+        seg.get("tumour_burden_percent"),
+        seconds,
+    )
 
 
-def run_cohort(manifest: Path, out: Path, scheduler: str | None = None, workers: int = 2,
-               database_url: str | None = None, options: dict | None = None,
-               progress: Callable[[CaseOutcome, int, int], None] | None = None) -> list[CaseOutcome]:
+def run_cohort(
+    manifest: Path,
+    out: Path,
+    scheduler: str | None = None,
+    workers: int = 2,
+    database_url: str | None = None,
+    options: dict | None = None,
+    progress: Callable[[CaseOutcome, int, int], None] | None = None,
+) -> list[CaseOutcome]:
     """Analyse every case of ``manifest`` not yet done in ``out``; all cases' outcomes (done before or now).
 
     ``scheduler``: address of a Dask scheduler (its workers must see ``out`` and the studies at the same paths);
@@ -120,16 +137,37 @@ def run_cohort(manifest: Path, out: Path, scheduler: str | None = None, workers:
     (out / CASES_FOLDER).mkdir(parents=True, exist_ok=True)
     engine = open_database(database_url or f"sqlite:///{out / 'hepatica.db'}")
     cohort = out.name
-    earlier = {s.case: _outcome(s.case, out / CASES_FOLDER / s.case, None) for s in studies
-               if (out / CASES_FOLDER / s.case / RESULT_FILE).is_file()}
+    earlier = {
+        s.case: _outcome(s.case, out / CASES_FOLDER / s.case, None)
+        for s in studies
+        if (out / CASES_FOLDER / s.case / RESULT_FILE).is_file()
+    }
     todo = [s for s in studies if s.case not in earlier]
     outcomes = dict(earlier)
     if todo:
-        cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                      dashboard_address=None, env=thread_limits(workers))
+        cluster = (
+            None
+            if scheduler
+            else LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                env=thread_limits(workers),
+            )
+        )
         with Client(scheduler or cluster) as client:
-            futures = [client.submit(analyse_case, s, str(out), dict(options or {}),
-                                     key=f"case-{s.case}-{uuid.uuid4().hex[:6]}", pure=False) for s in todo]
+            futures = [
+                client.submit(
+                    analyse_case,
+                    s,
+                    str(out),
+                    dict(options or {}),
+                    key=f"case-{s.case}-{uuid.uuid4().hex[:6]}",
+                    pure=False,
+                )
+                for s in todo
+            ]
             for done, future in enumerate(as_completed(futures), start=1):
                 outcome = future.result()
                 outcomes[outcome.case] = outcome
@@ -148,16 +186,25 @@ def thread_limits(workers: int, cores: int | None = None) -> dict[str, str]:
     (HEPATICA_THREADS), ITK and the BLAS/OpenMP libraries, so that the processes do not all compete for every
     core (each library would otherwise start a thread per core in every process)."""
     share = str(max(1, (cores or os.cpu_count() or 1) // workers))
-    return {name: share for name in ("HEPATICA_THREADS", "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS", "OMP_NUM_THREADS",
-                                     "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    return {
+        name: share
+        for name in (
+            "HEPATICA_THREADS",
+            "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS",
+            "OMP_NUM_THREADS",
+            "OPENBLAS_NUM_THREADS",
+            "MKL_NUM_THREADS",
+        )
+    }
 
 
 def _record(engine, cohort: str, outcome: CaseOutcome) -> None:
     """Insert or replace the case's row."""
     values = {"cohort": cohort, **asdict(outcome), "finished": utc_now()}
     insert = (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(CohortCase).values(values)
-    statement = insert.on_conflict_do_update(index_elements=["cohort", "case"],
-                                             set_={k: v for k, v in values.items() if k not in ("cohort", "case")})
+    statement = insert.on_conflict_do_update(
+        index_elements=["cohort", "case"], set_={k: v for k, v in values.items() if k not in ("cohort", "case")}
+    )
     with Session(engine) as session, session.begin():
         session.execute(statement)
 

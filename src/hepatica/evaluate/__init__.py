@@ -4,5 +4,11 @@ from hepatica.evaluate.detection import SIZE_BINS, DetectionResult, LesionMatch,
 from hepatica.evaluate.overlap import OverlapMetrics, overlap_metrics
 
 __all__ = [
-    "SIZE_BINS", "DetectionResult", "LesionMatch", "OverlapMetrics", "detect_lesions", "overlap_metrics", "size_bin",
+    "SIZE_BINS",
+    "DetectionResult",
+    "LesionMatch",
+    "OverlapMetrics",
+    "detect_lesions",
+    "overlap_metrics",
+    "size_bin",
 ]

@@ -48,8 +48,12 @@ class DetectionResult:
 
     def sensitivity(self, size_class: str | None = None, min_diameter_mm: float | None = None) -> float:
         """Detected / reference lesions in a size class (or at least ``min_diameter_mm``); nan if none."""
-        chosen = [m for m in self.matches if (size_class is None or m.size_class == size_class)
-                  and (min_diameter_mm is None or m.diameter_mm >= min_diameter_mm)]
+        chosen = [
+            m
+            for m in self.matches
+            if (size_class is None or m.size_class == size_class)
+            and (min_diameter_mm is None or m.diameter_mm >= min_diameter_mm)
+        ]
         return sum(m.detected for m in chosen) / len(chosen) if chosen else float("nan")
 
     def count(self, size_class: str) -> tuple[int, int]:
@@ -68,8 +72,15 @@ def detect_lesions(predicted: Volume, reference: Volume, ignore: Volume | None =
     matches = []
     for lesion in measured.lesions:
         detected = bool(np.any(pred[ref == lesion.label] > 0))
-        matches.append(LesionMatch(lesion.label, lesion.longest_axial_diameter_mm, lesion.volume_ml, detected,
-                                   size_bin(lesion.longest_axial_diameter_mm)))
+        matches.append(
+            LesionMatch(
+                lesion.label,
+                lesion.longest_axial_diameter_mm,
+                lesion.volume_ml,
+                detected,
+                size_bin(lesion.longest_axial_diameter_mm),
+            )
+        )
     ignore_mask = None
     if ignore is not None:
         require_same_grid(reference, ignore, "ignore mask")

@@ -71,9 +71,7 @@ class DicomSeries:
 
     def phase_clues(self) -> PhaseClues:
         """What the headers say about the contrast phase."""
-        text = " ".join(
-            str(self.first.get(k, "") or "") for k in ("SeriesDescription", "ProtocolName")
-        ).strip()
+        text = " ".join(str(self.first.get(k, "") or "") for k in ("SeriesDescription", "ProtocolName")).strip()
         agent = str(self.first.get("ContrastBolusAgent", "") or "").strip() or None
         acquisition_times = [t for t in (_acquisition_time(h) for h in self.headers) if t is not None]
         return PhaseClues(
@@ -124,15 +122,18 @@ def scan_dicom_folder(folder: Path | str) -> DicomScan:
         missing = [a for a in _REQUIRED_IMAGE_ATTRIBUTES if not header.get(a)]
         if missing:
             raise UnreadableFileError(
-                path, f"DICOM image without {', '.join(missing)} (truncated or incomplete header)",
-                "Export the series again from the scanner or PACS, or remove this file.")
+                path,
+                f"DICOM image without {', '.join(missing)} (truncated or incomplete header)",
+                "Export the series again from the scanner or PACS, or remove this file.",
+            )
         groups[_series_key(header)].append((path, header))
     if not groups:
         listed = ", ".join(f"{s.path.name} ({s.reason})" for s in scan.skipped[:5])
         raise NoImageDataError(
             f"{folder}: no DICOM image series found"
             + (f"; skipped {len(scan.skipped)} file(s): {listed}" if scan.skipped else " (the folder is empty)")
-            + ". Give a folder with DICOM image files (CT or MR), or NIfTI/NRRD/MHA files.")
+            + ". Give a folder with DICOM image files (CT or MR), or NIfTI/NRRD/MHA files."
+        )
     for key, members in groups.items():
         members.sort(key=lambda m: str(m[0]))
         scan.series.append(DicomSeries(key, [m[0] for m in members], [m[1] for m in members]))
@@ -154,8 +155,11 @@ def _read_header(path: Path) -> Dataset | None:
         return pydicom.dcmread(path, stop_before_pixels=True)
     except (InvalidDicomError, OSError, EOFError, ValueError, KeyError, TypeError) as exc:
         if _has_dicom_preamble(path):
-            raise UnreadableFileError(path, f"damaged or truncated DICOM header ({exc})",
-                                      "Export the file again or remove it from the folder.") from exc
+            raise UnreadableFileError(
+                path,
+                f"damaged or truncated DICOM header ({exc})",
+                "Export the file again or remove it from the folder.",
+            ) from exc
     # No 'DICM' marker: may still be DICOM written without the preamble (older exports).
     try:
         header = pydicom.dcmread(path, stop_before_pixels=True, force=True)
@@ -203,9 +207,19 @@ def _series_key(header: Dataset) -> str:
     if uid:
         return uid
     # Anonymised exports sometimes empty every UID: fall back on what describes the series.
-    parts = [str(header.get(k, "") or "") for k in
-             ("StudyInstanceUID", "Modality", "SeriesNumber", "SeriesDescription", "SeriesTime",
-              "FrameOfReferenceUID", "Rows", "Columns")]
+    parts = [
+        str(header.get(k, "") or "")
+        for k in (
+            "StudyInstanceUID",
+            "Modality",
+            "SeriesNumber",
+            "SeriesDescription",
+            "SeriesTime",
+            "FrameOfReferenceUID",
+            "Rows",
+            "Columns",
+        )
+    ]
     return "no-uid:" + "|".join(parts)
 
 
@@ -235,17 +249,21 @@ def order_slices(series: DicomSeries) -> SliceStack:
     if odd:
         distinct = Counter(tuple(np.round(o, 4)) for o in orientations)
         raise MixedOrientationError(
-            name, f"its files have {len(distinct)} different image orientations "
-                  f"({series.files[0].name} has {_fmt(reference)}, {series.files[odd[0]].name} has "
-                  f"{_fmt(orientations[odd[0]])})",
+            name,
+            f"its files have {len(distinct)} different image orientations "
+            f"({series.files[0].name} has {_fmt(reference)}, {series.files[odd[0]].name} has "
+            f"{_fmt(orientations[odd[0]])})",
             "A series must be one stack of parallel slices: separate the reformats (e.g. axial and coronal) "
-            "into their own series or folders.")
+            "into their own series or folders.",
+        )
     for attr in ("Rows", "Columns", "PixelSpacing"):
         values = Counter(str(h.get(attr)) for h in series.headers)
         if len(values) > 1:
             raise InconsistentGeometryError(
-                name, f"{attr} changes within the series ({', '.join(sorted(values))})",
-                "Export the series again; files of different series may have been mixed in one folder.")
+                name,
+                f"{attr} changes within the series ({', '.join(sorted(values))})",
+                "Export the series again; files of different series may have been mixed in one folder.",
+            )
     row_dir, col_dir = reference[:3], reference[3:]
     normal = np.cross(row_dir, col_dir)
     positions = np.asarray([np.asarray(h.ImagePositionPatient, dtype=float) for h in series.headers])
@@ -261,13 +279,19 @@ def order_slices(series: DicomSeries) -> SliceStack:
     if duplicates.size:
         n = int(duplicates[0])
         acquisitions = sorted({str(h.get("AcquisitionNumber", "")) for h in headers} - {""})
-        hint = (f" The series holds several acquisitions (AcquisitionNumber {', '.join(acquisitions)}): "
-                "split them into separate folders." if len(acquisitions) > 1 else "")
+        hint = (
+            f" The series holds several acquisitions (AcquisitionNumber {', '.join(acquisitions)}): "
+            "split them into separate folders."
+            if len(acquisitions) > 1
+            else ""
+        )
         raise DuplicateSliceError(
-            name, f"{files[n].name} and {files[n + 1].name} are both at slice position {along[n]:.2f} mm "
-                  f"({duplicates.size} duplicated position(s))",
+            name,
+            f"{files[n].name} and {files[n + 1].name} are both at slice position {along[n]:.2f} mm "
+            f"({duplicates.size} duplicated position(s))",
             "Remove the duplicate files (a copy of the same image, or a second reconstruction in the same "
-            "series)." + hint)
+            "series)." + hint,
+        )
     if len(files) > 1:
         spacing_z = float(np.median(gaps))
         tolerance = max(SPACING_ABSOLUTE_TOLERANCE_MM, SPACING_RELATIVE_TOLERANCE * spacing_z)
@@ -277,23 +301,29 @@ def order_slices(series: DicomSeries) -> SliceStack:
             multiple = gap / spacing_z
             if round(multiple) >= 2 and abs(gap - round(multiple) * spacing_z) <= tolerance:
                 raise MissingSliceError(
-                    name, f"{round(multiple) - 1} slice(s) missing between {files[n].name} "
-                          f"(position {along[n]:.2f} mm) and {files[n + 1].name} (position {along[n + 1]:.2f} mm); "
-                          f"the other slices are {spacing_z:.2f} mm apart",
-                    "Export the complete series again from the scanner or PACS.")
+                    name,
+                    f"{round(multiple) - 1} slice(s) missing between {files[n].name} "
+                    f"(position {along[n]:.2f} mm) and {files[n + 1].name} (position {along[n + 1]:.2f} mm); "
+                    f"the other slices are {spacing_z:.2f} mm apart",
+                    "Export the complete series again from the scanner or PACS.",
+                )
             raise UnevenSpacingError(
-                name, f"slice spacing is uneven: {gap:.3f} mm between {files[n].name} and {files[n + 1].name}, "
-                      f"{spacing_z:.3f} mm typically (gaps range {gaps.min():.3f}-{gaps.max():.3f} mm)",
+                name,
+                f"slice spacing is uneven: {gap:.3f} mm between {files[n].name} and {files[n + 1].name}, "
+                f"{spacing_z:.3f} mm typically (gaps range {gaps.min():.3f}-{gaps.max():.3f} mm)",
                 "Resample the series to even spacing (e.g. with dcm2niix or your PACS) or use a series "
-                "reconstructed with constant spacing.")
+                "reconstructed with constant spacing.",
+            )
         in_plane = (positions - positions[0]) - np.outer(along - along[0], normal)
         drift = np.abs(in_plane).max()
         if drift > STACK_AXIS_TOLERANCE_PIXELS * min(pixel_spacing):
             tilt = np.degrees(np.arctan2(drift, along[-1] - along[0]))
             raise InconsistentGeometryError(
-                name, f"slices are not stacked along the normal of their planes (sideways drift {drift:.2f} mm, "
-                      f"as with a gantry tilt of about {tilt:.1f} degrees)",
-                "Correct the gantry tilt first (e.g. dcm2niix does) or use a reformatted series.")
+                name,
+                f"slices are not stacked along the normal of their planes (sideways drift {drift:.2f} mm, "
+                f"as with a gantry tilt of about {tilt:.1f} degrees)",
+                "Correct the gantry tilt first (e.g. dcm2niix does) or use a reformatted series.",
+            )
     else:
         spacing_z = float(headers[0].get("SpacingBetweenSlices") or headers[0].get("SliceThickness") or 1.0)
     return SliceStack(
@@ -357,8 +387,11 @@ def _read_rescaled_pixels(path: Path, series_name: str) -> tuple[np.ndarray, boo
     try:
         ds = pydicom.dcmread(path)
     except Exception as exc:  # noqa: BLE001 - pydicom raises many types for damaged files
-        raise UnreadableFileError(path, f"damaged DICOM file in series {series_name} ({exc})",
-                                  "Export the file again or remove it from the series.") from exc
+        raise UnreadableFileError(
+            path,
+            f"damaged DICOM file in series {series_name} ({exc})",
+            "Export the file again or remove it from the series.",
+        ) from exc
     try:
         raw = ds.pixel_array
     except Exception as exc:  # noqa: BLE001
@@ -369,8 +402,8 @@ def _read_rescaled_pixels(path: Path, series_name: str) -> tuple[np.ndarray, boo
         else:
             problem = f"pixel data could not be decoded in series {series_name} ({exc})"
         raise UnreadableFileError(
-            path, problem,
-            "Export the file again; for compressed files check that pylibjpeg's decoders are installed.") from exc
+            path, problem, "Export the file again; for compressed files check that pylibjpeg's decoders are installed."
+        ) from exc
     slope = float(ds.get("RescaleSlope", 1) or 1)
     intercept = float(ds.get("RescaleIntercept", 0) or 0)
     if slope.is_integer() and intercept.is_integer():  # CT: stay in integers, no float copy of the slice

@@ -35,22 +35,30 @@ def read_image(path: Path | str) -> Volume:
         raise UnreadableFileError(path, "is a folder", "Give an image file, or read the folder as DICOM.")
     if not is_image_file(path):
         raise UnreadableFileError(
-            path, "is not a NIfTI, NRRD or MetaImage file (by its name)",
-            f"Give a file ending in one of {', '.join(IMAGE_SUFFIXES)}, or a folder of DICOM files.")
+            path,
+            "is not a NIfTI, NRRD or MetaImage file (by its name)",
+            f"Give a file ending in one of {', '.join(IMAGE_SUFFIXES)}, or a folder of DICOM files.",
+        )
     try:
         image = sitk.ReadImage(str(path))
     except RuntimeError as exc:
         raise UnreadableFileError(
-            path, "could not be read as an image (truncated, or not the format its name says)",
-            "Write the file again from its source.") from exc
+            path,
+            "could not be read as an image (truncated, or not the format its name says)",
+            "Write the file again from its source.",
+        ) from exc
     if image.GetNumberOfComponentsPerPixel() != 1:
-        raise UnreadableFileError(path, f"has {image.GetNumberOfComponentsPerPixel()} values per voxel",
-                                  "Give a scalar (grey-level) image.")
+        raise UnreadableFileError(
+            path, f"has {image.GetNumberOfComponentsPerPixel()} values per voxel", "Give a scalar (grey-level) image."
+        )
     if image.GetDimension() == 4 and image.GetSize()[3] == 1:
         image = image[:, :, :, 0]
     if image.GetDimension() != 3:
-        raise UnreadableFileError(path, f"is a {image.GetDimension()}-D image of size {image.GetSize()}",
-                                  "Give a 3-D volume (one file per contrast phase).")
+        raise UnreadableFileError(
+            path,
+            f"is a {image.GetDimension()}-D image of size {image.GetSize()}",
+            "Give a 3-D volume (one file per contrast phase).",
+        )
     return Volume.from_sitk(image, {"source": "file", "file_name": path.name})
 
 
@@ -65,7 +73,8 @@ def read_mask(path: Path | str, image: Volume | None = None) -> Volume:
     if not np.issubdtype(values.dtype, np.integer):
         if not np.all(np.mod(values, 1) == 0):
             raise HepaticaInputError(
-                f"{path}: holds non-integer values, so it is not a label mask. Give a mask with labels 0, 1, 2, ...")
+                f"{path}: holds non-integer values, so it is not a label mask. Give a mask with labels 0, 1, 2, ..."
+            )
         values = values.astype(np.int32)
     if values.min() < 0:
         raise HepaticaInputError(f"{path}: holds negative labels. Give a mask with labels 0, 1, 2, ...")

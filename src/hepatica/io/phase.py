@@ -51,13 +51,26 @@ ARTERIAL_MAX_DELAY_S = 50.0
 PORTAL_VENOUS_MAX_DELAY_S = 120.0
 
 _ALIASES = {
-    "pre": Phase.PRE_CONTRAST, "pre_contrast": Phase.PRE_CONTRAST, "precontrast": Phase.PRE_CONTRAST,
-    "native": Phase.PRE_CONTRAST, "unenhanced": Phase.PRE_CONTRAST, "noncontrast": Phase.PRE_CONTRAST,
-    "arterial": Phase.ARTERIAL, "art": Phase.ARTERIAL, "a": Phase.ARTERIAL, "ap": Phase.ARTERIAL,
+    "pre": Phase.PRE_CONTRAST,
+    "pre_contrast": Phase.PRE_CONTRAST,
+    "precontrast": Phase.PRE_CONTRAST,
+    "native": Phase.PRE_CONTRAST,
+    "unenhanced": Phase.PRE_CONTRAST,
+    "noncontrast": Phase.PRE_CONTRAST,
+    "arterial": Phase.ARTERIAL,
+    "art": Phase.ARTERIAL,
+    "a": Phase.ARTERIAL,
+    "ap": Phase.ARTERIAL,
     "late_arterial": Phase.ARTERIAL,
-    "portal_venous": Phase.PORTAL_VENOUS, "portal": Phase.PORTAL_VENOUS, "pv": Phase.PORTAL_VENOUS,
-    "venous": Phase.PORTAL_VENOUS, "pvp": Phase.PORTAL_VENOUS,
-    "delayed": Phase.DELAYED, "delay": Phase.DELAYED, "equilibrium": Phase.DELAYED, "late": Phase.DELAYED,
+    "portal_venous": Phase.PORTAL_VENOUS,
+    "portal": Phase.PORTAL_VENOUS,
+    "pv": Phase.PORTAL_VENOUS,
+    "venous": Phase.PORTAL_VENOUS,
+    "pvp": Phase.PORTAL_VENOUS,
+    "delayed": Phase.DELAYED,
+    "delay": Phase.DELAYED,
+    "equilibrium": Phase.DELAYED,
+    "late": Phase.DELAYED,
     "transitional": Phase.DELAYED,
     "unknown": Phase.UNKNOWN,
 }
@@ -67,12 +80,16 @@ _ALIASES = {
 _DESCRIPTION_PATTERNS: tuple[tuple[re.Pattern[str], Phase], ...] = tuple(
     (re.compile(p, re.IGNORECASE), phase)
     for p, phase in (
-        (r"\b(non[\s_-]?contrast|pre[\s_-]?contrast|precontrast|unenhanced|non[\s_-]?enhanced|native?|plain|"
-         r"sans[\s_-]?injection|sin[\s_-]?contraste|w/?o|without)\b", Phase.PRE_CONTRAST),
-        (r"\b(late[\s_-]?arterial|early[\s_-]?arterial|arterial|arteriell|art[ée]riel(le)?|hap|lap|art)\b",
-         Phase.ARTERIAL),
-        (r"\b(portal[\s_-]?ven\w*|portale?|pvp?|venous|ven[öo]s|veineux|venosa|70\s?s)\b",
-         Phase.PORTAL_VENOUS),
+        (
+            r"\b(non[\s_-]?contrast|pre[\s_-]?contrast|precontrast|unenhanced|non[\s_-]?enhanced|native?|plain|"
+            r"sans[\s_-]?injection|sin[\s_-]?contraste|w/?o|without)\b",
+            Phase.PRE_CONTRAST,
+        ),
+        (
+            r"\b(late[\s_-]?arterial|early[\s_-]?arterial|arterial|arteriell|art[ée]riel(le)?|hap|lap|art)\b",
+            Phase.ARTERIAL,
+        ),
+        (r"\b(portal[\s_-]?ven\w*|portale?|pvp?|venous|ven[öo]s|veineux|venosa|70\s?s)\b", Phase.PORTAL_VENOUS),
         (r"\b(delayed?|equilibrium|late|sp[äa]t\w*|tardif|tard[ií]a|transitional|[2-5]\s?min)\b", Phase.DELAYED),
         (r"\b(pre)\b", Phase.PRE_CONTRAST),
     )
@@ -150,8 +167,9 @@ def estimate_phases(clues: list[PhaseClues]) -> list[PhaseEstimate]:
     for c in clues:
         estimates.append(phase_from_timing(c.bolus_start, c.acquisition_time) or phase_from_text(c.description))
     _fill_from_acquisition_order(clues, estimates)
-    return [e or PhaseEstimate(Phase.UNKNOWN, "none", "no phase information in the DICOM header", 0.0)
-            for e in estimates]
+    return [
+        e or PhaseEstimate(Phase.UNKNOWN, "none", "no phase information in the DICOM header", 0.0) for e in estimates
+    ]
 
 
 def _fill_from_acquisition_order(clues: list[PhaseClues], estimates: list[PhaseEstimate | None]) -> None:
@@ -172,15 +190,21 @@ def _fill_from_acquisition_order(clues: list[PhaseClues], estimates: list[PhaseE
             continue
         if not has_agent and not enhanced_seen:
             estimates[n] = PhaseEstimate(
-                Phase.PRE_CONTRAST, "acquisition-order",
-                "no contrast agent recorded and acquired before the enhanced series", 0.5)
+                Phase.PRE_CONTRAST,
+                "acquisition-order",
+                "no contrast agent recorded and acquired before the enhanced series",
+                0.5,
+            )
         elif has_agent and enhanced_rank < len(ENHANCED_ORDER):
             phase = ENHANCED_ORDER[enhanced_rank]
             enhanced_rank += 1
             enhanced_seen = True
             estimates[n] = PhaseEstimate(
-                phase, "acquisition-order",
-                f"contrast agent recorded; enhanced series number {enhanced_rank} in acquisition order", 0.4)
+                phase,
+                "acquisition-order",
+                f"contrast agent recorded; enhanced series number {enhanced_rank} in acquisition order",
+                0.4,
+            )
 
 
 def _seconds(t: time) -> float:

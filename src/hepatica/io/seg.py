@@ -68,7 +68,8 @@ def write_dicom_seg(
     if source.metadata.get("source") != "dicom" or not files:
         raise HepaticaInputError(
             "A DICOM SEG must reference DICOM source images; this image was not read from DICOM. "
-            "Write the masks as NIfTI instead, or read the study from its DICOM files.")
+            "Write the masks as NIfTI instead, or read the study from its DICOM files."
+        )
     source_images = source_headers(files)
     names, masks = [], []
     for name, mask in segments.items():
@@ -78,20 +79,28 @@ def write_dicom_seg(
             masks.append(mask.array > 0)
     if not masks:
         raise HepaticaInputError("Every segment is empty: there is nothing to write into a DICOM SEG.")
-    algorithm = None if manual else hd.AlgorithmIdentificationSequence(
-        name="Hepatica", version=__version__, family=codes.cid7162.ArtificialIntelligence)
+    algorithm = (
+        None
+        if manual
+        else hd.AlgorithmIdentificationSequence(
+            name="Hepatica", version=__version__, family=codes.cid7162.ArtificialIntelligence
+        )
+    )
     descriptions = []
     for number, name in enumerate(names, start=1):
         category, kind = structure_codes(name)
-        descriptions.append(hd.seg.SegmentDescription(
-            segment_number=number,
-            segment_label=name,
-            segmented_property_category=category,
-            segmented_property_type=kind,
-            algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL if manual
-            else hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
-            algorithm_identification=algorithm,
-        ))
+        descriptions.append(
+            hd.seg.SegmentDescription(
+                segment_number=number,
+                segment_label=name,
+                segmented_property_category=category,
+                segmented_property_type=kind,
+                algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL
+                if manual
+                else hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
+                algorithm_identification=algorithm,
+            )
+        )
     seg = hd.seg.Segmentation(
         source_images=source_images,
         pixel_array=np.stack(masks, axis=-1).astype(np.uint8),
@@ -129,7 +138,8 @@ def source_headers(files: list[str]) -> list[pydicom.Dataset]:
     for header in headers:
         if "FrameOfReferenceUID" not in header:
             header.FrameOfReferenceUID = pydicom.uid.generate_uid(
-                entropy_srcs=["hepatica-frame-of-reference", str(header.SeriesInstanceUID)])
+                entropy_srcs=["hepatica-frame-of-reference", str(header.SeriesInstanceUID)]
+            )
     return headers
 
 
@@ -144,26 +154,39 @@ def read_dicom_seg(path: Path | str, reference: Volume | None = None) -> dict[st
     try:
         seg = hd.seg.segread(path)
     except Exception as exc:  # noqa: BLE001 - highdicom/pydicom raise many types for bad files
-        raise UnreadableFileError(path, f"is not a readable DICOM Segmentation ({exc})",
-                                  "Give a DICOM SEG object (SOP class 1.2.840.10008.5.1.4.1.1.66.4).") from exc
+        raise UnreadableFileError(
+            path,
+            f"is not a readable DICOM Segmentation ({exc})",
+            "Give a DICOM SEG object (SOP class 1.2.840.10008.5.1.4.1.1.66.4).",
+        ) from exc
     numbers = list(seg.get_segment_numbers())
     labels = [seg.get_segment_description(n).segment_label for n in numbers]
     referenced = {uid for _, _, uid in seg.get_source_image_uids()}
     sop_uids = (reference.metadata.get("sop_instance_uids") or []) if reference is not None else []
     if reference is not None and sop_uids and referenced and referenced <= set(sop_uids):
         pixels = seg.get_pixels_by_source_instance(
-            source_sop_instance_uids=sop_uids, segment_numbers=numbers,
-            assert_missing_frames_are_empty=True, ignore_spatial_locations=True)
-        return {label: reference.with_array((pixels[..., n] > 0).astype(np.uint8), segment=label)
-                for n, label in enumerate(labels)}
+            source_sop_instance_uids=sop_uids,
+            segment_numbers=numbers,
+            assert_missing_frames_are_empty=True,
+            ignore_spatial_locations=True,
+        )
+        return {
+            label: reference.with_array((pixels[..., n] > 0).astype(np.uint8), segment=label)
+            for n, label in enumerate(labels)
+        }
     volume = seg.get_volume(segment_numbers=numbers, combine_segments=False)
     affine = volume.affine  # maps (slice, row, column) indices to LPS
     steps = affine[:3, [2, 1, 0]]  # columns for (column, row, slice) index order
     spacing = np.linalg.norm(steps, axis=0)
     masks = {}
     for n, label in enumerate(labels):
-        mask = Volume(array=(volume.array[..., n] > 0).astype(np.uint8), spacing=tuple(spacing),
-                      origin=tuple(affine[:3, 3]), direction=steps / spacing, metadata={"segment": label})
+        mask = Volume(
+            array=(volume.array[..., n] > 0).astype(np.uint8),
+            spacing=tuple(spacing),
+            origin=tuple(affine[:3, 3]),
+            direction=steps / spacing,
+            metadata={"segment": label},
+        )
         if reference is not None:
             mask = resample_to_grid(mask, reference, interpolation="nearest")
             require_same_grid(reference, mask)

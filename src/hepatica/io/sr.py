@@ -34,8 +34,10 @@ LIRADS_CATEGORY = _private("LIRADS-CAT", "LI-RADS v2018 category")
 TUMOUR_BURDEN = _private("TUMOUR-BURDEN", "Lesion volume as a share of liver volume")
 LONGEST_3D_DIAMETER = _private("DIAM-3D", "Longest 3D diameter")
 #: LI-RADS categories and major features (result.json names) as codes of the private scheme.
-LIRADS_CODES = {category: _private(category, category) for category in
-                ("LR-NC", "LR-1", "LR-2", "LR-3", "LR-4", "LR-5", "LR-M", "LR-TIV", "LR-TR")}
+LIRADS_CODES = {
+    category: _private(category, category)
+    for category in ("LR-NC", "LR-1", "LR-2", "LR-3", "LR-4", "LR-5", "LR-M", "LR-TIV", "LR-TR")
+}
 FEATURE_CODES = {
     "nonrim_aphe": _private("APHE-NONRIM", "Nonrim arterial phase hyperenhancement"),
     "rim_aphe": _private("APHE-RIM", "Rim arterial phase hyperenhancement"),
@@ -71,8 +73,14 @@ class LiverReport:
     tumour_burden_percent: float
 
 
-def write_measurement_report(seg_path: Path | str, source: Volume, liver: LiverReport,
-                             lesions: list[LesionReport], path: Path | str, uid_seed: str | None = None) -> Path:
+def write_measurement_report(
+    seg_path: Path | str,
+    source: Volume,
+    liver: LiverReport,
+    lesions: list[LesionReport],
+    path: Path | str,
+    uid_seed: str | None = None,
+) -> Path:
     """Write a TID 1500 Comprehensive 3D SR with the liver's and each lesion's measurements, referencing the SEG
     at ``seg_path`` (written for ``source``, a series read from DICOM); UIDs derive from ``uid_seed`` when given
     (as for the SEG)."""
@@ -88,44 +96,68 @@ def write_measurement_report(seg_path: Path | str, source: Volume, liver: LiverR
 
     def group(label: str, finding, measurements, evaluations):
         return hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations(
-            tracking_identifier=hd.sr.TrackingIdentifier(uid=new_uid(uid_seed, f"tracking-{label}"),
-                                                         identifier=label),
+            tracking_identifier=hd.sr.TrackingIdentifier(uid=new_uid(uid_seed, f"tracking-{label}"), identifier=label),
             referenced_segment=_referenced_segment(seg, segments[label]),
-            finding_type=finding, finding_sites=[hd.sr.FindingSite(codes.SCT.Liver)],
-            measurements=measurements, qualitative_evaluations=evaluations or None)
+            finding_type=finding,
+            finding_sites=[hd.sr.FindingSite(codes.SCT.Liver)],
+            measurements=measurements,
+            qualitative_evaluations=evaluations or None,
+        )
 
-    groups = [group(liver.segment_label, codes.SCT.Liver,
-                    [_measurement(codes.SCT.Volume, liver.volume_ml, MILLILITER),
-                     _measurement(TUMOUR_BURDEN, liver.tumour_burden_percent, codes.UCUM.Percent)], [])]
+    groups = [
+        group(
+            liver.segment_label,
+            codes.SCT.Liver,
+            [
+                _measurement(codes.SCT.Volume, liver.volume_ml, MILLILITER),
+                _measurement(TUMOUR_BURDEN, liver.tumour_burden_percent, codes.UCUM.Percent),
+            ],
+            [],
+        )
+    ]
     for lesion in lesions:
         measurements = [
             _measurement(codes.SCT.Volume, lesion.volume_ml, MILLILITER),
             _measurement(codes.SCT.LongAxis, lesion.longest_axial_diameter_mm, codes.UCUM.Millimeter),
             _measurement(codes.SCT.ShortAxis, lesion.short_axis_mm, codes.UCUM.Millimeter),
-            _measurement(LONGEST_3D_DIAMETER, lesion.longest_3d_diameter_mm, codes.UCUM.Millimeter)]
+            _measurement(LONGEST_3D_DIAMETER, lesion.longest_3d_diameter_mm, codes.UCUM.Millimeter),
+        ]
         evaluations = []
         if lesion.lirads_category is not None:
             evaluations.append(hd.sr.QualitativeEvaluation(LIRADS_CATEGORY, LIRADS_CODES[lesion.lirads_category]))
-        evaluations += [hd.sr.QualitativeEvaluation(FEATURE_CODES[name], PRESENT if present else ABSENT)
-                        for name, present in lesion.features.items()]
+        evaluations += [
+            hd.sr.QualitativeEvaluation(FEATURE_CODES[name], PRESENT if present else ABSENT)
+            for name, present in lesion.features.items()
+        ]
         groups.append(group(lesion.segment_label, codes.SCT.Lesion, measurements, evaluations))
 
     observer = hd.sr.ObserverContext(
         observer_type=codes.DCM.Device,
         observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(
-            uid=new_uid(uid_seed, "observer"), name="Hepatica", manufacturer_name="Hepatica",
-            model_name="Hepatica"))
+            uid=new_uid(uid_seed, "observer"), name="Hepatica", manufacturer_name="Hepatica", model_name="Hepatica"
+        ),
+    )
     report = hd.sr.MeasurementReport(
         observation_context=hd.sr.ObservationContext(observer_device_context=observer),
         procedure_reported=codes.LN.CTUnspecifiedBodyRegion,
-        imaging_measurements=groups, title=codes.DCM.ImagingMeasurementReport)
+        imaging_measurements=groups,
+        title=codes.DCM.ImagingMeasurementReport,
+    )
     sr = hd.sr.Comprehensive3DSR(
-        evidence=source_images + [seg], content=report,
+        evidence=source_images + [seg],
+        content=report,
         series_instance_uid=new_uid(uid_seed, "sr-series"),
         series_number=int(source.metadata.get("series_number") or 0) + 2000,
-        sop_instance_uid=new_uid(uid_seed, "sr-instance"), instance_number=1, manufacturer="Hepatica",
-        series_description="Hepatica measurements", is_complete=True, is_final=False, is_verified=False,
-        institution_name=None, software_versions=__version__)
+        sop_instance_uid=new_uid(uid_seed, "sr-instance"),
+        instance_number=1,
+        manufacturer="Hepatica",
+        series_description="Hepatica measurements",
+        is_complete=True,
+        is_final=False,
+        is_verified=False,
+        institution_name=None,
+        software_versions=__version__,
+    )
     path = Path(path)
     with atomic_path(path) as tmp:
         sr.save_as(tmp)
@@ -143,8 +175,11 @@ def _referenced_segment(seg: hd.seg.Segmentation, number: int) -> hd.sr.Referenc
     shared = seg.SharedFunctionalGroupsSequence[0]
     if "SegmentIdentificationSequence" not in shared:
         return hd.sr.ReferencedSegment.from_segmentation(seg, number)
-    sources = [hd.sr.SourceImageForSegmentation(item.ReferencedSOPClassUID, item.ReferencedSOPInstanceUID)
-               for series in seg.ReferencedSeriesSequence for item in series.ReferencedInstanceSequence]
+    sources = [
+        hd.sr.SourceImageForSegmentation(item.ReferencedSOPClassUID, item.ReferencedSOPInstanceUID)
+        for series in seg.ReferencedSeriesSequence
+        for item in series.ReferencedInstanceSequence
+    ]
     return hd.sr.ReferencedSegment(seg.SOPClassUID, seg.SOPInstanceUID, number, source_images=sources)
 
 
@@ -156,8 +191,11 @@ def read_measurement_report(path: Path | str) -> dict[str, dict[str, float | str
         sr = hd.sr.srread(path)
         groups = sr.content.get_volumetric_roi_measurement_groups()
     except Exception as exc:  # noqa: BLE001 - highdicom/pydicom raise many types for bad files
-        raise UnreadableFileError(path, f"is not a readable TID 1500 measurement report ({exc})",
-                                  "Give a DICOM Comprehensive 3D SR written by Hepatica.") from exc
+        raise UnreadableFileError(
+            path,
+            f"is not a readable TID 1500 measurement report ({exc})",
+            "Give a DICOM Comprehensive 3D SR written by Hepatica.",
+        ) from exc
     entries = {}
     for g in groups:
         values: dict[str, float | str] = {m.name.meaning: float(m.value) for m in g.get_measurements()}

@@ -109,14 +109,21 @@ def _load_dicom(folder: Path) -> Study:
     series = []
     for n, (dicom_series, estimate) in enumerate(zip(scan.series, estimates, strict=True), start=1):
         volume = load_dicom_series(dicom_series)
-        series.append(StudySeries(
-            id=f"S{n}", volume=volume, phase=estimate, name=describe_series(dicom_series),
-            input_id=dicom_series.uid or f"sha256:{_hash_files(dicom_series.files)}"))
+        series.append(
+            StudySeries(
+                id=f"S{n}",
+                volume=volume,
+                phase=estimate,
+                name=describe_series(dicom_series),
+                input_id=dicom_series.uid or f"sha256:{_hash_files(dicom_series.files)}",
+            )
+        )
     study = Study(series=series, source="dicom", skipped=scan.skipped, segmentations=scan.segmentations)
     uids = {s.volume.metadata.get("study_uid") for s in series} - {None}
     if len(uids) > 1:
-        study.warnings.append(f"The folder holds {len(uids)} different studies (StudyInstanceUID); "
-                              "they are analysed together as one.")
+        study.warnings.append(
+            f"The folder holds {len(uids)} different studies (StudyInstanceUID); they are analysed together as one."
+        )
     return study
 
 
@@ -130,9 +137,13 @@ def _load_files(files: list[tuple[Path, Phase | None]]) -> Study:
             estimate = PhaseEstimate(phase, "user", f"given as the {phase.label.lower()} image", 1.0)
         else:
             estimate = phase_from_text(_stem(path), source="file-name") or PhaseEstimate(
-                Phase.UNKNOWN, "none", "no phase given and none in the file name", 0.0)
-        series.append(StudySeries(id=f"S{n}", volume=volume, phase=estimate, name=path.name,
-                                  input_id=f"sha256:{_hash_files([path])}"))
+                Phase.UNKNOWN, "none", "no phase given and none in the file name", 0.0
+            )
+        series.append(
+            StudySeries(
+                id=f"S{n}", volume=volume, phase=estimate, name=path.name, input_id=f"sha256:{_hash_files([path])}"
+            )
+        )
     return Study(series=series, source="files")
 
 
@@ -163,7 +174,8 @@ def _check_phases(study: Study) -> None:
             chosen = study.by_phase[phase].id
             study.warnings.append(
                 f"{len(ids)} series ({', '.join(ids)}) are {phase.label.lower()}; {chosen} (most slices) is used "
-                "for that phase. Set phases explicitly to choose another.")
+                "for that phase. Set phases explicitly to choose another."
+            )
 
 
 def _stem(path: Path) -> str:

@@ -5,6 +5,17 @@ from hepatica.lirads.algorithm import Categorization, categorize, diagnostic_tab
 from hepatica.lirads.observation import Ancillary, Observation, observation_json_schema_text, parse_observations
 from hepatica.lirads.response import MeasuredLesion, ResponseAssessment, assess_response, select_targets
 
-__all__ = ["Ancillary", "Categorization", "MeasuredLesion", "Observation", "ResponseAssessment", "assess_response",
-           "categorize", "diagnostic_table", "lower_certainty", "observation_json_schema_text",
-           "parse_observations", "select_targets"]
+__all__ = [
+    "Ancillary",
+    "Categorization",
+    "MeasuredLesion",
+    "Observation",
+    "ResponseAssessment",
+    "assess_response",
+    "categorize",
+    "diagnostic_table",
+    "lower_certainty",
+    "observation_json_schema_text",
+    "parse_observations",
+    "select_targets",
+]

@@ -45,8 +45,10 @@ def categorize(observation: Observation) -> Categorization:
 
     # 1. who LI-RADS applies to
     if not o.high_risk:
-        reasons.append("LI-RADS does not apply: the patient is not at high risk for HCC "
-                       "(cirrhosis, chronic hepatitis B, current or prior HCC).")
+        reasons.append(
+            "LI-RADS does not apply: the patient is not at high risk for HCC "
+            "(cirrhosis, chronic hepatitis B, current or prior HCC)."
+        )
         return done(None)
     if o.age_years is not None and o.age_years < 18:
         reasons.append(f"LI-RADS does not apply: the patient is under 18 ({o.age_years:g} years).")
@@ -61,8 +63,11 @@ def categorize(observation: Observation) -> Categorization:
 
     # 3. LR-NC
     if o.missing_phases or o.nonevaluable:
-        problem = (f"required phase{'s' if len(o.missing_phases) > 1 else ''} missing: "
-                   f"{', '.join(o.missing_phases)}" if o.missing_phases else "image degradation or omission")
+        problem = (
+            f"required phase{'s' if len(o.missing_phases) > 1 else ''} missing: {', '.join(o.missing_phases)}"
+            if o.missing_phases
+            else "image degradation or omission"
+        )
         reasons.append(f"LR-NC: {problem}; the observation cannot be categorized.")
         return done("LR-NC")
 
@@ -79,8 +84,13 @@ def categorize(observation: Observation) -> Categorization:
         return done(_tie_break(category, o, reasons))
 
     # 6. LR-M
-    targetoid = [f for f in TARGETOID_FEATURES if f in o.lr_m_features
-                 or (f == "rim APHE" and o.aphe == "rim") or (f == "peripheral washout" and o.washout == "peripheral")]
+    targetoid = [
+        f
+        for f in TARGETOID_FEATURES
+        if f in o.lr_m_features
+        or (f == "rim APHE" and o.aphe == "rim")
+        or (f == "peripheral washout" and o.washout == "peripheral")
+    ]
     other = [f for f in o.lr_m_features if f not in TARGETOID_FEATURES]
     if targetoid or other:
         for name in ("aphe", "washout"):
@@ -96,14 +106,22 @@ def categorize(observation: Observation) -> Categorization:
         return done("LR-NC")
     reasons.append(_sentence(f"Size {o.size_mm:.0f} mm", o.evidence.get("size_mm")))
     reasons.append(_sentence(_feature_words(o, "aphe"), o.evidence.get("aphe")))
-    additional = [name for name, present in (("washout", o.washout == "nonperipheral"), ("capsule", o.capsule),
-                                             ("threshold_growth", o.threshold_growth)) if present]
+    additional = [
+        name
+        for name, present in (
+            ("washout", o.washout == "nonperipheral"),
+            ("capsule", o.capsule),
+            ("threshold_growth", o.threshold_growth),
+        )
+        if present
+    ]
     for name in additional:
         reasons.append(_sentence(_feature_words(o, name), o.evidence.get(name)))
     table = diagnostic_table(o.aphe == "nonrim", o.size_mm, additional)
     column = ("non-rim APHE" if o.aphe == "nonrim" else "no APHE") + ", " + _size_column(o.aphe == "nonrim", o.size_mm)
-    row = {0: "no additional major feature", 1: "one additional major feature"}.get(len(additional),
-                                                                                     "two or more additional major features")
+    row = {0: "no additional major feature", 1: "one additional major feature"}.get(
+        len(additional), "two or more additional major features"
+    )
     reasons.append(f"Diagnostic table: {column}, {row} -> {table}.")
 
     # 8. ancillary features, 9. tie-break
@@ -153,8 +171,10 @@ def _ancillary_adjustment(category: str, o: Observation, reasons: list[str]) -> 
     if not malignant and not benign:
         return category
     if malignant and benign:
-        reasons.append(f"Ancillary features conflict (favouring malignancy: {', '.join(malignant)}; favouring "
-                       f"benignity: {', '.join(benign)}): no adjustment.")
+        reasons.append(
+            f"Ancillary features conflict (favouring malignancy: {', '.join(malignant)}; favouring "
+            f"benignity: {', '.join(benign)}): no adjustment."
+        )
         return category
     index = ORDINAL.index(category)
     if malignant:
@@ -166,8 +186,9 @@ def _ancillary_adjustment(category: str, o: Observation, reasons: list[str]) -> 
         reasons.append(f"{words}: upgraded from {category} to {upgraded}.")
         return upgraded
     downgraded = ORDINAL[index - 1]
-    reasons.append(f"Ancillary features favouring benignity ({', '.join(benign)}): downgraded from {category} "
-                   f"to {downgraded}.")
+    reasons.append(
+        f"Ancillary features favouring benignity ({', '.join(benign)}): downgraded from {category} to {downgraded}."
+    )
     return downgraded
 
 
@@ -182,24 +203,36 @@ def _tie_break(category: str, o: Observation, reasons: list[str]) -> str:
 
 def _treatment_response(o: Observation, reasons: list[str]) -> str:
     if o.nonevaluable or o.missing_phases:
-        problem = ("required phases missing: " + ", ".join(o.missing_phases)) if o.missing_phases \
+        problem = (
+            ("required phases missing: " + ", ".join(o.missing_phases))
+            if o.missing_phases
             else "image degradation or omission"
+        )
         reasons.append(f"LR-TR Nonevaluable: {problem}.")
         return "LR-TR Nonevaluable"
     response = o.treatment_response
     evidence = o.evidence.get("treatment_response")
     if response is None:  # the input model insists on it unless APHE or washout shows viable tissue
         response = "viable"
-        evidence = evidence or ", ".join(_feature_words(o, n).lower() for n in ("aphe", "washout")
-                                         if getattr(o, n) != "none")
+        evidence = evidence or ", ".join(
+            _feature_words(o, n).lower() for n in ("aphe", "washout") if getattr(o, n) != "none"
+        )
     if response == "viable":
         size = f"; viable tissue {o.viable_size_mm:.0f} mm" if o.viable_size_mm else ""
-        reasons.append(_sentence("LR-TR Viable: nodular, mass-like or thick irregular enhancing tissue in or "
-                                 "along the treated observation" + size, evidence))
+        reasons.append(
+            _sentence(
+                "LR-TR Viable: nodular, mass-like or thick irregular enhancing tissue in or "
+                "along the treated observation" + size,
+                evidence,
+            )
+        )
         return "LR-TR Viable"
     if response == "atypical":
-        reasons.append(_sentence("LR-TR Equivocal: enhancement atypical for the treatment and not meeting "
-                                 "viability criteria", evidence))
+        reasons.append(
+            _sentence(
+                "LR-TR Equivocal: enhancement atypical for the treatment and not meeting viability criteria", evidence
+            )
+        )
         return "LR-TR Equivocal"
     what = "no lesional enhancement" if response == "none" else "the expected post-treatment enhancement pattern"
     reasons.append(_sentence(f"LR-TR Nonviable: {what}", evidence))
@@ -210,8 +243,9 @@ def _feature_words(o: Observation, name: str) -> str:
     if name == "aphe":
         return {"none": "No APHE", "nonrim": "Non-rim APHE", "rim": "Rim APHE"}[o.aphe]
     if name == "washout":
-        return {"none": "No washout", "nonperipheral": "Non-peripheral washout",
-                "peripheral": "Peripheral washout"}[o.washout]
+        return {"none": "No washout", "nonperipheral": "Non-peripheral washout", "peripheral": "Peripheral washout"}[
+            o.washout
+        ]
     if name == "capsule":
         return "Enhancing capsule"
     return "Threshold growth"

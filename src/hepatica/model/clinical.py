@@ -76,8 +76,9 @@ class LogSkewed(TransformerMixin, BaseEstimator):
         self.n_features_in_ = values.shape[1]
         if hasattr(X, "columns"):
             self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        self.logged_ = np.array([bool(np.nanmin(v) > 0 and skew(v, nan_policy="omit") > self.threshold)
-                                 for v in values.T])
+        self.logged_ = np.array(
+            [bool(np.nanmin(v) > 0 and skew(v, nan_policy="omit") > self.threshold) for v in values.T]
+        )
         return self
 
     def transform(self, X):
@@ -104,14 +105,34 @@ def combined_pipeline(radiomics: list[str], numeric: list[str], categorical: lis
     if radiomics:
         branches.append(("radscore", RadScore(seed=seed), radiomics))
     if numeric:
-        branches.append(("num", Pipeline([("log", LogSkewed()), ("impute", SimpleImputer(strategy="median")),
-                                          ("scale", StandardScaler())]), numeric))
+        branches.append(
+            (
+                "num",
+                Pipeline(
+                    [("log", LogSkewed()), ("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
+                ),
+                numeric,
+            )
+        )
     if categorical:
-        branches.append(("cat", Pipeline([("impute", SimpleImputer(strategy="most_frequent")),
-                                          ("onehot", OneHotEncoder(drop="first", handle_unknown="ignore", sparse_output=False))]),
-                         categorical))
-    return Pipeline([("features", ColumnTransformer(branches, sparse_threshold=0.0)),
-                     ("model", LogisticRegression(C=10.0, max_iter=2000, random_state=seed))])
+        branches.append(
+            (
+                "cat",
+                Pipeline(
+                    [
+                        ("impute", SimpleImputer(strategy="most_frequent")),
+                        ("onehot", OneHotEncoder(drop="first", handle_unknown="ignore", sparse_output=False)),
+                    ]
+                ),
+                categorical,
+            )
+        )
+    return Pipeline(
+        [
+            ("features", ColumnTransformer(branches, sparse_threshold=0.0)),
+            ("model", LogisticRegression(C=10.0, max_iter=2000, random_state=seed)),
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -148,7 +169,9 @@ def nomogram(pipeline: Pipeline, X: pd.DataFrame, ticks: int = 6) -> Nomogram:
         if branch == "radscore":
             scores = transformer.transform(X[columns])[:, 0]
             values = np.linspace(*np.quantile(scores, [0.01, 0.99]), ticks)
-            contributions.append(("Rad-score", [round(float(v), 2) for v in values], weights["radscore__radscore"] * values))
+            contributions.append(
+                ("Rad-score", [round(float(v), 2) for v in values], weights["radscore__radscore"] * values)
+            )
         elif branch in ("num", "cat"):
             for column in columns:
                 if branch == "num":
@@ -166,8 +189,10 @@ def nomogram(pipeline: Pipeline, X: pd.DataFrame, ticks: int = 6) -> Nomogram:
     widest = max(float(np.ptp(c)) for _, _, c in contributions) or 1.0
     per_point = widest / 100.0
     intercept = float(model.intercept_[0]) + sum(float(np.min(c)) for _, _, c in contributions)
-    scales = [NomogramScale(name, values, [float((c_i - np.min(c)) / per_point) for c_i in c])
-              for name, values, c in contributions]
+    scales = [
+        NomogramScale(name, values, [float((c_i - np.min(c)) / per_point) for c_i in c])
+        for name, values, c in contributions
+    ]
     return Nomogram(scales, intercept, per_point)
 
 

@@ -12,8 +12,10 @@ from hepatica.radiomics.settings import Discretisation, ExtractionSettings
 
 #: Extraction for simulated cohorts: 1 mm isotropic, 10 HU bins, two LoG scales and a mean filter.
 COHORT_SETTINGS = ExtractionSettings(
-    voxel_size_mm=(1.0, 1.0, 1.0), discretisation=Discretisation("fixed_bin_size", None, 10.0),
-    filters=(FilterSpec("log", sigma_mm=1.0), FilterSpec("log", sigma_mm=3.0), FilterSpec("mean", support=5)))
+    voxel_size_mm=(1.0, 1.0, 1.0),
+    discretisation=Discretisation("fixed_bin_size", None, 10.0),
+    filters=(FilterSpec("log", sigma_mm=1.0), FilterSpec("log", sigma_mm=3.0), FilterSpec("mean", support=5)),
+)
 
 
 def feature_table(cohort: Cohort, settings: ExtractionSettings = COHORT_SETTINGS) -> pd.DataFrame:
@@ -36,12 +38,16 @@ def clinical_table(cohort: Cohort) -> pd.DataFrame:
 def outcome_table(cohort: Cohort) -> pd.DataFrame:
     """The binary outcome (``mvi``), the survival outcome (``rfs_months``, ``recurrence``) and the true models'
     linear predictors (``true_logit``, ``true_log_hazard``), per patient."""
-    return pd.DataFrame({
-        "mvi": [p.event for p in cohort.patients],
-        "rfs_months": [p.time_months for p in cohort.patients],
-        "recurrence": [int(p.died_or_recurred) for p in cohort.patients],
-        "true_logit": cohort.linear_predictor, "true_log_hazard": cohort.log_hazard_ratio,
-    }, index=pd.Index([p.case for p in cohort.patients], name="case"))
+    return pd.DataFrame(
+        {
+            "mvi": [p.event for p in cohort.patients],
+            "rfs_months": [p.time_months for p in cohort.patients],
+            "recurrence": [int(p.died_or_recurred) for p in cohort.patients],
+            "true_logit": cohort.linear_predictor,
+            "true_log_hazard": cohort.log_hazard_ratio,
+        },
+        index=pd.Index([p.case for p in cohort.patients], name="case"),
+    )
 
 
 def hidden_table(cohort: Cohort) -> pd.DataFrame:
@@ -49,8 +55,9 @@ def hidden_table(cohort: Cohort) -> pd.DataFrame:
     return pd.DataFrame({p.case: p.hidden for p in cohort.patients}).T.rename_axis("case")
 
 
-def true_features(features: pd.DataFrame, hidden: pd.DataFrame, signals: list[str], margin: float = 0.1,
-                  floor: float = 0.7) -> dict[str, list[str]]:
+def true_features(
+    features: pd.DataFrame, hidden: pd.DataFrame, signals: list[str], margin: float = 0.1, floor: float = 0.7
+) -> dict[str, list[str]]:
     """For each signal-carrying hidden variable, the features that measure it: absolute Spearman correlation with
     it within ``margin`` of the best-measuring feature's, and at least ``floor``. They are redundant measurements
     of one signal, so a model has found the signal when it selects any of them."""

@@ -41,7 +41,9 @@ def load_model(folder: Path | str):
     code when read."""
     folder = Path(folder)
     if not (folder / "model.joblib").is_file() or not (folder / "model.json").is_file():
-        raise HepaticaInputError(f"{folder}: no saved model here (model.joblib and model.json); give the folder "
-                                 "that hepatica saved the model in")
+        raise HepaticaInputError(
+            f"{folder}: no saved model here (model.joblib and model.json); give the folder "
+            "that hepatica saved the model in"
+        )
     card = ModelCard(**json.loads((folder / "model.json").read_text(encoding="utf-8")))
     return joblib.load(folder / "model.joblib"), card

@@ -1,5 +1,5 @@
-"""The figures of a model report, as PNG bytes (matplotlib's object interface: no display, no global state): ROC, calibration, decision curve,
-Kaplan-Meier by risk group, time-dependent AUC, SHAP summary and the nomogram."""
+"""The figures of a model report, as PNG bytes (matplotlib's object interface: no display, no global state):
+ROC, calibration, decision curve, Kaplan-Meier by risk group, time-dependent AUC, SHAP summary and the nomogram."""
 
 from __future__ import annotations
 
@@ -36,10 +36,16 @@ def calibration_plot(calibration: Calibration) -> bytes:
     figure = Figure(figsize=(4.2, 4.2))
     ax = figure.subplots()
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="ideal")
-    ax.plot(calibration.predicted, calibration.observed, "o-", color="#1f618d",
-            label=f"slope {calibration.slope:.2f}, intercept {calibration.intercept:.2f}")
-    ax.set(xlabel="predicted probability", ylabel="observed rate", title="Calibration (deciles)", xlim=(0, 1),
-           ylim=(0, 1))
+    ax.plot(
+        calibration.predicted,
+        calibration.observed,
+        "o-",
+        color="#1f618d",
+        label=f"slope {calibration.slope:.2f}, intercept {calibration.intercept:.2f}",
+    )
+    ax.set(
+        xlabel="predicted probability", ylabel="observed rate", title="Calibration (deciles)", xlim=(0, 1), ylim=(0, 1)
+    )
     ax.legend(loc="upper left", fontsize=8)
     return _png(figure)
 
@@ -53,8 +59,12 @@ def decision_curve_plot(y, probabilities) -> bytes:
     ax.plot(thresholds, model, color="#b03a2e", label="model")
     ax.plot(thresholds, everyone, color="#7d7d7d", label="treat all")
     ax.axhline(0, color="black", linewidth=0.8, label="treat none")
-    ax.set(xlabel="threshold probability", ylabel="net benefit", title="Decision curve",
-           ylim=(min(-0.05, float(model.min())), max(0.05, float(np.max(everyone)) * 1.1, float(model.max()) * 1.1)))
+    ax.set(
+        xlabel="threshold probability",
+        ylabel="net benefit",
+        title="Decision curve",
+        ylim=(min(-0.05, float(model.min())), max(0.05, float(np.max(everyone)) * 1.1, float(model.max()) * 1.1)),
+    )
     ax.legend(fontsize=8)
     return _png(figure)
 
@@ -64,8 +74,12 @@ def kaplan_meier_plot(curves: RiskGroupCurves) -> bytes:
     ax = figure.subplots()
     for name, t, s, n in zip(curves.groups, curves.times, curves.survival, curves.counts):
         ax.step(np.r_[0, t], np.r_[1, s], where="post", label=f"{name} (n = {n})")
-    ax.set(xlabel="months", ylabel="event-free probability", ylim=(0, 1.02),
-           title=f"Kaplan-Meier by risk group (log-rank p = {curves.log_rank_p:.2g})")
+    ax.set(
+        xlabel="months",
+        ylabel="event-free probability",
+        ylim=(0, 1.02),
+        title=f"Kaplan-Meier by risk group (log-rank p = {curves.log_rank_p:.2g})",
+    )
     ax.legend(fontsize=8)
     return _png(figure)
 
@@ -88,8 +102,15 @@ def shap_plot(explanation: Explanation, top: int = 15) -> bytes:
     for row, j in enumerate(order):
         values, data = explanation.values[:, j], explanation.data[:, j]
         spread = np.ptp(data) or 1.0
-        ax.scatter(values, row + rng.uniform(-0.25, 0.25, len(values)), c=(data - data.min()) / spread, s=7,
-                   cmap="coolwarm", vmin=0, vmax=1)
+        ax.scatter(
+            values,
+            row + rng.uniform(-0.25, 0.25, len(values)),
+            c=(data - data.min()) / spread,
+            s=7,
+            cmap="coolwarm",
+            vmin=0,
+            vmax=1,
+        )
     ax.set_yticks(range(len(order)), [explanation.names[j] for j in order], fontsize=7)
     ax.axvline(0, color="grey", linewidth=0.8)
     ax.set(xlabel=f"SHAP value ({explanation.units}); colour: input low (blue) to high (red)", title="SHAP")

@@ -54,10 +54,11 @@ def icc(ratings: np.ndarray, kind: str = "ICC(1,1)", alpha: float = 0.05) -> tup
         value = (ms_rows - ms_error) / (ms_rows + (k - 1) * ms_error + k * (ms_cols - ms_error) / n)
         a = k * value / (n * (1 - value))
         b = 1 + k * value * (n - 1) / (n * (1 - value))
-        v = (a * ms_cols + b * ms_error) ** 2 / ((a * ms_cols) ** 2 / (k - 1) + (b * ms_error) ** 2 / ((n - 1) * (k - 1)))
+        v = (a * ms_cols + b * ms_error) ** 2 / (
+            (a * ms_cols) ** 2 / (k - 1) + (b * ms_error) ** 2 / ((n - 1) * (k - 1))
+        )
         f_star = f_distribution.ppf(q, n - 1, v)
-        low = n * (ms_rows - f_star * ms_error) / (
-            f_star * (k * ms_cols + (k * n - k - n) * ms_error) + n * ms_rows)
+        low = n * (ms_rows - f_star * ms_error) / (f_star * (k * ms_cols + (k * n - k - n) * ms_error) + n * ms_rows)
     return float(value), float(low)
 
 
@@ -111,7 +112,9 @@ def perturbation_icc(cases: list[Case], settings: ExtractionSettings, copies: in
     """ICC(1,1) per feature (``<image type>__<tag>``, as `hepatica model train` names them) over ``copies``
     perturbed versions of each case's ROI."""
     if len(cases) < 5 or copies < 2:
-        raise HepaticaInputError(f"perturbation ICC needs at least 5 cases and 2 copies (got {len(cases)} and {copies})")
+        raise HepaticaInputError(
+            f"perturbation ICC needs at least 5 cases and 2 copies (got {len(cases)} and {copies})"
+        )
     per_case = {}
     for number, case in enumerate(cases):
         image, roi, spacing = read_case(case)
@@ -132,7 +135,9 @@ def read_reliability(path) -> pd.Series:
     try:
         table = pd.read_csv(path, index_col="feature")
     except (OSError, ValueError) as error:
-        raise HepaticaInputError(f"{path}: not a reliability table from `hepatica model reliability` ({error})") from error
+        raise HepaticaInputError(
+            f"{path}: not a reliability table from `hepatica model reliability` ({error})"
+        ) from error
     if "icc" not in table.columns:
         raise HepaticaInputError(f"{path}: has no icc column; make it with `hepatica model reliability`")
     return table["icc"]

@@ -11,13 +11,23 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from hepatica.io.atomic import write_text_atomic
 
-_ENVIRONMENT = Environment(loader=PackageLoader("hepatica.model", "templates"), autoescape=select_autoescape(),
-                           trim_blocks=True, lstrip_blocks=True)
+_ENVIRONMENT = Environment(
+    loader=PackageLoader("hepatica.model", "templates"),
+    autoescape=select_autoescape(),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 _ENVIRONMENT.filters["zip"] = lambda first, *others: list(zip(first, *others))
 
-FIGURE_TITLES = {"roc": "ROC curve", "calibration": "Calibration", "decision_curve": "Decision curve",
-                 "kaplan_meier": "Kaplan-Meier curves by risk group", "time_dependent_auc": "Time-dependent AUC",
-                 "shap": "SHAP values of the final model", "nomogram": "Nomogram"}
+FIGURE_TITLES = {
+    "roc": "ROC curve",
+    "calibration": "Calibration",
+    "decision_curve": "Decision curve",
+    "kaplan_meier": "Kaplan-Meier curves by risk group",
+    "time_dependent_auc": "Time-dependent AUC",
+    "shap": "SHAP values of the final model",
+    "nomogram": "Nomogram",
+}
 
 
 def render_model_report(metrics: dict, figures: dict[str, bytes]) -> str:

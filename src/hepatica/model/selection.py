@@ -123,13 +123,15 @@ class MrmrSelector(SupportSelector):
 
 
 def lasso_logistic_pipeline(correlation_threshold: float = 0.9, C: float = 0.1, seed: int = 0) -> Pipeline:
-    """Variance filter -> correlation filter (each cluster kept by its most relevant member) -> standardise -> LASSO selection -> logistic regression (ridge),
-    every step fitted on the data the pipeline is fitted on. ``C`` is the LASSO's inverse penalty (tuned by
-    nested cross-validation as ``select__C``)."""
-    return Pipeline([
-        ("variance", VarianceThreshold(1e-12)),
-        ("correlation", CorrelationFilter(correlation_threshold, prefer_relevant=True)),
-        ("scale", StandardScaler()),
-        ("select", LassoSelector(C=C, seed=seed)),
-        ("model", LogisticRegression(C=1.0, max_iter=1000, random_state=seed)),
-    ])
+    """Variance filter -> correlation filter (each cluster kept by its most relevant member) -> standardise ->
+    LASSO selection -> logistic regression (ridge), every step fitted on the data the pipeline is fitted on.
+    ``C`` is the LASSO's inverse penalty (tuned by nested cross-validation as ``select__C``)."""
+    return Pipeline(
+        [
+            ("variance", VarianceThreshold(1e-12)),
+            ("correlation", CorrelationFilter(correlation_threshold, prefer_relevant=True)),
+            ("scale", StandardScaler()),
+            ("select", LassoSelector(C=C, seed=seed)),
+            ("model", LogisticRegression(C=1.0, max_iter=1000, random_state=seed)),
+        ]
+    )

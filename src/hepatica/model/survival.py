@@ -52,15 +52,20 @@ class CoxLassoSelector(SupportSelector):
 
 
 def _filters() -> list:
-    return [("variance", VarianceThreshold(1e-12)), ("correlation", CorrelationFilter(0.9, prefer_relevant=True)),
-            ("scale", StandardScaler())]
+    return [
+        ("variance", VarianceThreshold(1e-12)),
+        ("correlation", CorrelationFilter(0.9, prefer_relevant=True)),
+        ("scale", StandardScaler()),
+    ]
 
 
 def cox_lasso_pipeline(alpha: float = 0.05) -> Pipeline:
     """Filters -> standardise -> Cox regression with a LASSO penalty ``alpha`` (which selects the features:
     `cox_selected_features`), with its Breslow baseline for survival curves. Tune ``model__alphas`` (lists of one)."""
-    return Pipeline(_filters() + [("model", CoxnetSurvivalAnalysis(l1_ratio=1.0, alphas=[alpha], max_iter=100000,
-                                                                   fit_baseline_model=True))])
+    return Pipeline(
+        _filters()
+        + [("model", CoxnetSurvivalAnalysis(l1_ratio=1.0, alphas=[alpha], max_iter=100000, fit_baseline_model=True))]
+    )
 
 
 def cox_selected_features(pipeline: Pipeline, columns: list[str]) -> list[str]:
@@ -72,15 +77,21 @@ def cox_selected_features(pipeline: Pipeline, columns: list[str]) -> list[str]:
 def random_survival_forest_pipeline(alpha: float = 0.05, seed: int = 0) -> Pipeline:
     """Filters -> LASSO Cox selection -> random survival forest (300 trees). Tune ``select__alpha`` and
     ``model__min_samples_leaf``."""
-    return Pipeline(_filters() + [("select", CoxLassoSelector(alpha)),
-                                  ("model", RandomSurvivalForest(300, min_samples_leaf=10, n_jobs=1,
-                                                                 random_state=seed))])
+    return Pipeline(
+        _filters()
+        + [
+            ("select", CoxLassoSelector(alpha)),
+            ("model", RandomSurvivalForest(300, min_samples_leaf=10, n_jobs=1, random_state=seed)),
+        ]
+    )
 
 
 SURVIVAL_MODELS = {
     "cox_lasso": (cox_lasso_pipeline, {"model__alphas": [[0.02], [0.05], [0.1], [0.2]]}),
-    "random_survival_forest": (lambda: random_survival_forest_pipeline(),
-                               {"select__alpha": [0.05, 0.1], "model__min_samples_leaf": [5, 15]}),
+    "random_survival_forest": (
+        lambda: random_survival_forest_pipeline(),
+        {"select__alpha": [0.05, 0.1], "model__min_samples_leaf": [5, 15]},
+    ),
 }
 
 
@@ -108,8 +119,9 @@ def c_index(y: np.ndarray, risk: np.ndarray) -> float:
     return float(concordance_index_censored(event, time, np.asarray(risk, dtype=float))[0])
 
 
-def concordance_interval(y: np.ndarray, risk: np.ndarray, alpha: float = 0.05, resamples: int = 500,
-                         seed: int = 0) -> ConcordanceEstimate:
+def concordance_interval(
+    y: np.ndarray, risk: np.ndarray, alpha: float = 0.05, resamples: int = 500, seed: int = 0
+) -> ConcordanceEstimate:
     """C-index with a percentile bootstrap interval over resampled patients."""
     rng = np.random.default_rng(seed)
     risk = np.asarray(risk, dtype=float)
@@ -118,8 +130,9 @@ def concordance_interval(y: np.ndarray, risk: np.ndarray, alpha: float = 0.05, r
     return ConcordanceEstimate(c_index(y, risk), float(low), float(high))
 
 
-def nested_survival_cross_validation(X, y: np.ndarray, pipeline: Pipeline, grid: dict, outer_folds: int = 5,
-                                     inner_folds: int = 4, seed: int = 0) -> SurvivalValidated:
+def nested_survival_cross_validation(
+    X, y: np.ndarray, pipeline: Pipeline, grid: dict, outer_folds: int = 5, inner_folds: int = 4, seed: int = 0
+) -> SurvivalValidated:
     """Out-of-fold risk scores with hyper-parameters tuned by C-index inside each outer training fold (folds
     stratified by event, so each holds events)."""
     X = as_table(X)
@@ -127,8 +140,9 @@ def nested_survival_cross_validation(X, y: np.ndarray, pipeline: Pipeline, grid:
     risk = np.empty(len(y))
     chosen = []
     for train, test in StratifiedKFold(outer_folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), event):
-        inner = list(StratifiedKFold(inner_folds, shuffle=True, random_state=seed + 1).split(
-            np.zeros(len(train)), event[train]))
+        inner = list(
+            StratifiedKFold(inner_folds, shuffle=True, random_state=seed + 1).split(np.zeros(len(train)), event[train])
+        )
         search = GridSearchCV(clone(pipeline), grid, cv=inner).fit(table_rows(X, train), y[train])
         risk[test] = search.predict(table_rows(X, test))
         chosen.append(dict(search.best_params_))

@@ -62,8 +62,9 @@ def delong_interval(y: np.ndarray, scores: np.ndarray, alpha: float = 0.05) -> A
     return AucEstimate(float(auc), float(max(0.0, auc - half)), float(min(1.0, auc + half)), "DeLong")
 
 
-def bootstrap_interval(y: np.ndarray, scores: np.ndarray, alpha: float = 0.05, resamples: int = 2000,
-                       seed: int = 0) -> AucEstimate:
+def bootstrap_interval(
+    y: np.ndarray, scores: np.ndarray, alpha: float = 0.05, resamples: int = 2000, seed: int = 0
+) -> AucEstimate:
     """AUC and its percentile bootstrap interval over ``resamples`` resamplings of the patients (stratified, so
     each resample has both outcomes)."""
     y = np.asarray(y).astype(bool)
@@ -78,8 +79,16 @@ def bootstrap_interval(y: np.ndarray, scores: np.ndarray, alpha: float = 0.05, r
     return AucEstimate(float(roc_auc_score(y, scores)), float(low), float(high), "bootstrap")
 
 
-def nested_cross_validation(X: np.ndarray, y: np.ndarray, pipeline: Pipeline, grid: dict, outer_folds: int = 5,
-                            inner_folds: int = 5, seed: int = 0, alpha: float = 0.05) -> CrossValidated:
+def nested_cross_validation(
+    X: np.ndarray,
+    y: np.ndarray,
+    pipeline: Pipeline,
+    grid: dict,
+    outer_folds: int = 5,
+    inner_folds: int = 5,
+    seed: int = 0,
+    alpha: float = 0.05,
+) -> CrossValidated:
     """Out-of-fold probabilities of ``pipeline`` with its hyper-parameters ``grid`` tuned (AUC) by an inner
     stratified cross-validation within each outer training fold; selection steps in the pipeline are refitted
     there, so no outer test patient ever influences what predicts it."""
@@ -88,13 +97,21 @@ def nested_cross_validation(X: np.ndarray, y: np.ndarray, pipeline: Pipeline, gr
     probabilities = np.empty(len(y))
     chosen = []
     for train, test in outer.split(X, y):
-        search = GridSearchCV(clone(pipeline), grid, scoring="roc_auc",
-                              cv=StratifiedKFold(inner_folds, shuffle=True, random_state=seed + 1))
+        search = GridSearchCV(
+            clone(pipeline),
+            grid,
+            scoring="roc_auc",
+            cv=StratifiedKFold(inner_folds, shuffle=True, random_state=seed + 1),
+        )
         search.fit(table_rows(X, train), y[train])
         probabilities[test] = search.predict_proba(table_rows(X, test))[:, 1]
         chosen.append(dict(search.best_params_))
-    return CrossValidated(probabilities, delong_interval(y, probabilities, alpha),
-                          bootstrap_interval(y, probabilities, alpha, seed=seed), chosen)
+    return CrossValidated(
+        probabilities,
+        delong_interval(y, probabilities, alpha),
+        bootstrap_interval(y, probabilities, alpha, seed=seed),
+        chosen,
+    )
 
 
 def as_table(X):
@@ -106,13 +123,29 @@ def table_rows(X, index: np.ndarray):
     return X.iloc[index] if hasattr(X, "iloc") else X[index]
 
 
-def naive_cross_validation(X: np.ndarray, y: np.ndarray, select: Callable[[np.ndarray, np.ndarray], np.ndarray],
-                           model, folds: int = 5, seed: int = 0, alpha: float = 0.05) -> CrossValidated:
+def naive_cross_validation(
+    X: np.ndarray,
+    y: np.ndarray,
+    select: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    model,
+    folds: int = 5,
+    seed: int = 0,
+    alpha: float = 0.05,
+) -> CrossValidated:
     """The protocol not to use, for contrast: ``select(X, y)`` (column indices) sees every patient, then only
     ``model`` is cross-validated on the selected columns. Its AUC is optimistic by construction."""
     X, y = np.asarray(X, dtype=float), np.asarray(y).astype(int)
     columns = select(X, y)
-    probabilities = cross_val_predict(clone(model), X[:, columns], y, method="predict_proba",
-                                      cv=StratifiedKFold(folds, shuffle=True, random_state=seed))[:, 1]
-    return CrossValidated(probabilities, delong_interval(y, probabilities, alpha),
-                          bootstrap_interval(y, probabilities, alpha, seed=seed), [])
+    probabilities = cross_val_predict(
+        clone(model),
+        X[:, columns],
+        y,
+        method="predict_proba",
+        cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
+    )[:, 1]
+    return CrossValidated(
+        probabilities,
+        delong_interval(y, probabilities, alpha),
+        bootstrap_interval(y, probabilities, alpha, seed=seed),
+        [],
+    )

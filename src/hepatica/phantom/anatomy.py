@@ -30,8 +30,7 @@ class Grid:
         """LPS coordinates (mm) of the voxel centres along x (columns), y (rows) and z (slices), float32."""
         nz, ny, nx = self.shape
         return tuple(
-            (self.origin[a] + self.spacing[a] * np.arange(n)).astype(np.float32)
-            for a, n in ((0, nx), (1, ny), (2, nz))
+            (self.origin[a] + self.spacing[a] * np.arange(n)).astype(np.float32) for a, n in ((0, nx), (1, ny), (2, nz))
         )
 
     def box(self, low_mm, high_mm) -> tuple[slice, slice, slice]:
@@ -55,31 +54,31 @@ class Blob:
 
 # Liver lobes (centre relative to the body centre, radii), before per-seed jitter.
 LIVER_BLOBS = (
-    Blob((-75, 5, 15), (62, 68, 62)),      # right lobe
-    Blob((-88, 30, -40), (45, 48, 45)),    # inferior right lobe (segments 5/6)
-    Blob((-55, -5, 52), (55, 55, 32)),     # dome, under the right hemidiaphragm
-    Blob((-22, 22, 20), (30, 32, 38)),     # caudate / medial
-    Blob((20, -45, 35), (50, 30, 26)),     # left lobe (segments 2/3/4)
+    Blob((-75, 5, 15), (62, 68, 62)),  # right lobe
+    Blob((-88, 30, -40), (45, 48, 45)),  # inferior right lobe (segments 5/6)
+    Blob((-55, -5, 52), (55, 55, 32)),  # dome, under the right hemidiaphragm
+    Blob((-22, 22, 20), (30, 32, 38)),  # caudate / medial
+    Blob((20, -45, 35), (50, 30, 26)),  # left lobe (segments 2/3/4)
     Blob((68, -48, 40), (30, 18, 16), 0.8),  # left lateral tip
 )
 
 # (start, end, radius mm) relative to the body centre.
 PORTAL_VEIN = (
-    ((5, 15, -55), (-30, 0, -8), 7.0),      # main portal vein from the confluence to the hilum
-    ((5, 15, -55), (80, 42, -35), 5.0),     # splenic vein
-    ((-30, 0, -8), (-75, 5, 2), 5.5),       # right portal vein
-    ((-75, 5, 2), (-98, -30, 22), 3.5),     # right anterior branch
-    ((-75, 5, 2), (-102, 38, -18), 3.5),    # right posterior branch
-    ((-30, 0, -8), (12, -28, 18), 4.5),     # left portal vein
-    ((12, -28, 18), (62, -46, 36), 3.0),    # left lateral branch
+    ((5, 15, -55), (-30, 0, -8), 7.0),  # main portal vein from the confluence to the hilum
+    ((5, 15, -55), (80, 42, -35), 5.0),  # splenic vein
+    ((-30, 0, -8), (-75, 5, 2), 5.5),  # right portal vein
+    ((-75, 5, 2), (-98, -30, 22), 3.5),  # right anterior branch
+    ((-75, 5, 2), (-102, 38, -18), 3.5),  # right posterior branch
+    ((-30, 0, -8), (12, -28, 18), 4.5),  # left portal vein
+    ((12, -28, 18), (62, -46, 36), 3.0),  # left lateral branch
 )
 HEPATIC_VEINS = (
-    ((-22, 42, 58), (-112, 12, 0), 4.5),    # right hepatic vein
-    ((-22, 42, 58), (-48, -48, 5), 4.0),    # middle hepatic vein
-    ((-22, 42, 58), (25, -45, 28), 3.5),    # left hepatic vein
+    ((-22, 42, 58), (-112, 12, 0), 4.5),  # right hepatic vein
+    ((-22, 42, 58), (-48, -48, 5), 4.0),  # middle hepatic vein
+    ((-22, 42, 58), (25, -45, 28), 3.5),  # left hepatic vein
 )
-AORTA = ((18, 48), 11.0)                    # (x, y) centre, radius; runs the whole length
-VENA_CAVA = ((-24, 42), 11.0, 75.0)         # (x, y), radius, upper end z (enters the right atrium above)
+AORTA = ((18, 48), 11.0)  # (x, y) centre, radius; runs the whole length
+VENA_CAVA = ((-24, 42), 11.0, 75.0)  # (x, y), radius, upper end z (enters the right atrium above)
 
 
 @dataclass
@@ -108,8 +107,9 @@ def build_anatomy(grid: Grid, body_centre, liver_volume_ml: float, rng: np.rando
 
     body = np.broadcast_to(ellipse(165, 125), grid.shape)
     tissue[body] = Tissue.FAT
-    tissue[np.broadcast_to(ellipse(152, 112), grid.shape) & ~np.broadcast_to(ellipse(142, 102), grid.shape)] = \
+    tissue[np.broadcast_to(ellipse(152, 112), grid.shape) & ~np.broadcast_to(ellipse(142, 102), grid.shape)] = (
         Tissue.MUSCLE
+    )
     cavity = np.broadcast_to(ellipse(142, 102), grid.shape)
     tissue[cavity & _bowel_pattern(grid, rng)] = Tissue.BOWEL
 

@@ -9,9 +9,9 @@ each a standard normal:
 - ``infiltration``: how lobulated the margin is, 3-24 % of the radius (log-linear, +-2 SD).
 
 Nuisance variation carries no outcome signal: the texture's grain (correlation length 1-1.8 mm), lesion diameter
-(15-45 mm) and elongation, radiation dose (0.8-1.25) and the liver's own attenuation. Clinical covariates: AFP (ng/mL; log AFP correlates with
-heterogeneity), bilirubin (umol/L, independent), BCLC stage (0, A, B, C; later with larger lesions and more
-heterogeneity), age (nuisance).
+(15-45 mm) and elongation, radiation dose (0.8-1.25) and the liver's own attenuation. Clinical covariates: AFP
+(ng/mL; log AFP correlates with heterogeneity), bilirubin (umol/L, independent), BCLC stage (0, A, B, C; later
+with larger lesions and more heterogeneity), age (nuisance).
 
 Outcomes are generated from known effects (:class:`CohortEffects`): a binary outcome (e.g. microvascular
 invasion) by a logistic model, and a survival outcome (e.g. recurrence-free survival, months) by a Weibull
@@ -42,11 +42,26 @@ class CohortEffects:
     ``weibull_shape`` and ``median_months`` the baseline survival, ``follow_up_months`` the administrative
     censoring and ``dropout_months`` the mean of exponential loss to follow-up."""
 
-    binary: dict = field(default_factory=lambda: {"heterogeneity": 1.4, "enhancement": 0.8, "infiltration": 1.0,
-                                                  "log_afp": 0.5, "bclc": 0.4})
+    binary: dict = field(
+        default_factory=lambda: {
+            "heterogeneity": 1.4,
+            "enhancement": 0.8,
+            "infiltration": 1.0,
+            "log_afp": 0.5,
+            "bclc": 0.4,
+        }
+    )
     binary_intercept: float = -0.4
-    survival: dict = field(default_factory=lambda: {"heterogeneity": 0.9, "enhancement": 0.8, "infiltration": 0.8,
-                                                    "log_afp": 0.3, "bclc": 0.3, "log_bilirubin": 0.3})
+    survival: dict = field(
+        default_factory=lambda: {
+            "heterogeneity": 0.9,
+            "enhancement": 0.8,
+            "infiltration": 0.8,
+            "log_afp": 0.3,
+            "bclc": 0.3,
+            "log_bilirubin": 0.3,
+        }
+    )
     weibull_shape: float = 1.3
     median_months: float = 30.0
     follow_up_months: float = 60.0
@@ -86,13 +101,18 @@ class Cohort:
 
     def truth(self) -> dict:
         """What generated the cohort, JSON-ready."""
-        return {"seed": self.seed, "effects": asdict(self.effects), "hidden_variables": list(HIDDEN),
-                "signal_variables": [name for name in HIDDEN if self.effects.binary.get(name)],
-                "patients": len(self.patients)}
+        return {
+            "seed": self.seed,
+            "effects": asdict(self.effects),
+            "hidden_variables": list(HIDDEN),
+            "signal_variables": [name for name in HIDDEN if self.effects.binary.get(name)],
+            "patients": len(self.patients),
+        }
 
 
-def simulate_cohort(n_patients: int = 200, seed: int = 0, effects: CohortEffects | None = None,
-                    keep_images: bool = True) -> Cohort:
+def simulate_cohort(
+    n_patients: int = 200, seed: int = 0, effects: CohortEffects | None = None, keep_images: bool = True
+) -> Cohort:
     """``n_patients`` patients, deterministic for a seed. ``keep_images=False`` drops each image once made
     (the caller extracts features on the fly through :func:`patient_images`)."""
     effects = effects or CohortEffects()
@@ -107,7 +127,10 @@ def simulate_cohort(n_patients: int = 200, seed: int = 0, effects: CohortEffects
     z_afp = (log_afp - log_afp.mean()) / (log_afp.std() or 1.0)
     z_bil = (log_bilirubin - log_bilirubin.mean()) / (log_bilirubin.std() or 1.0)
     covariates = {name: hidden[:, i] for i, name in enumerate(HIDDEN)} | {
-        "log_afp": z_afp, "log_bilirubin": z_bil, "bclc": bclc.astype(float)}
+        "log_afp": z_afp,
+        "log_bilirubin": z_bil,
+        "bclc": bclc.astype(float),
+    }
     lp = effects.binary_intercept + sum(b * covariates[k] for k, b in effects.binary.items())
     events = (rng.random(n_patients) < 1 / (1 + np.exp(-lp))).astype(int)
     log_hr = sum(b * covariates[k] for k, b in effects.survival.items())
@@ -119,13 +142,25 @@ def simulate_cohort(n_patients: int = 200, seed: int = 0, effects: CohortEffects
     for i in range(n_patients):
         patient_rng = np.random.default_rng([seed, i])
         image, mask, dose = _lesion_patch(hidden[i], diameters[i], patient_rng)
-        patients.append(CohortPatient(
-            case=f"sim{i:04d}", hidden=dict(zip(HIDDEN, map(float, hidden[i]))),
-            clinical={"afp_ng_ml": float(10 ** log_afp[i]), "bilirubin_umol_l": float(np.exp(log_bilirubin[i])),
-                      "bclc": BCLC_STAGES[bclc[i]], "age_years": float(round(age[i]))},
-            diameter_mm=float(diameters[i]), dose=dose, image=image if keep_images else None,
-            mask=mask if keep_images else None, event=int(events[i]),
-            time_months=float(min(times[i], censor[i])), died_or_recurred=bool(times[i] <= censor[i])))
+        patients.append(
+            CohortPatient(
+                case=f"sim{i:04d}",
+                hidden=dict(zip(HIDDEN, map(float, hidden[i]))),
+                clinical={
+                    "afp_ng_ml": float(10 ** log_afp[i]),
+                    "bilirubin_umol_l": float(np.exp(log_bilirubin[i])),
+                    "bclc": BCLC_STAGES[bclc[i]],
+                    "age_years": float(round(age[i])),
+                },
+                diameter_mm=float(diameters[i]),
+                dose=dose,
+                image=image if keep_images else None,
+                mask=mask if keep_images else None,
+                event=int(events[i]),
+                time_months=float(min(times[i], censor[i])),
+                died_or_recurred=bool(times[i] <= censor[i]),
+            )
+        )
     return Cohort(patients, effects, np.asarray(lp), np.asarray(log_hr), seed)
 
 
@@ -134,13 +169,15 @@ def patient_images(cohort: Cohort, index: int) -> tuple[np.ndarray, np.ndarray]:
     patient = cohort.patients[index]
     if patient.image is not None:
         return patient.image, patient.mask
-    image, mask, _ = _lesion_patch(np.array([patient.hidden[k] for k in HIDDEN]), patient.diameter_mm,
-                                   np.random.default_rng([cohort.seed, index]))
+    image, mask, _ = _lesion_patch(
+        np.array([patient.hidden[k] for k in HIDDEN]), patient.diameter_mm, np.random.default_rng([cohort.seed, index])
+    )
     return image, mask
 
 
-def _lesion_patch(hidden: np.ndarray, diameter_mm: float, rng: np.random.Generator
-                  ) -> tuple[np.ndarray, np.ndarray, float]:
+def _lesion_patch(
+    hidden: np.ndarray, diameter_mm: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, float]:
     """A CT patch around one lesion, its mask and the dose it was 'scanned' at."""
     heterogeneity, enhancement, infiltration = hidden
     half = diameter_mm / 2 + 8.0

@@ -54,7 +54,8 @@ class LesionSpec:
         if not MIN_DIAMETER_MM <= self.diameter_mm <= MAX_DIAMETER_MM:
             raise HepaticaInputError(
                 f"Lesion diameter {self.diameter_mm} mm is outside the phantom's range "
-                f"{MIN_DIAMETER_MM:.0f}-{MAX_DIAMETER_MM:.0f} mm.")
+                f"{MIN_DIAMETER_MM:.0f}-{MAX_DIAMETER_MM:.0f} mm."
+            )
 
 
 #: The demo's lesions: one of each type, a small HCC among them.
@@ -126,8 +127,9 @@ def make_phantom_study(
     shape = tuple(int(round(f / s)) for f, s in zip(field_of_view_mm[::-1], spacing_mm[::-1], strict=True))
     body_centre = np.array([0.0, 0.0, -150.0])
     # Centred in-plane; along z the body centre sits at 55 % of the field of view, leaving room above the dome.
-    origin = tuple(body_centre - np.array([0.5, 0.5, 0.55]) * field_of_view_mm
-                   + np.array([spacing_mm[0], spacing_mm[1], 0.0]) / 2)
+    origin = tuple(
+        body_centre - np.array([0.5, 0.5, 0.55]) * field_of_view_mm + np.array([spacing_mm[0], spacing_mm[1], 0.0]) / 2
+    )
     grid = Grid(shape=shape, spacing=tuple(spacing_mm), origin=origin)
     anatomy = build_anatomy(grid, body_centre, volume_ml, rng)
 
@@ -153,16 +155,23 @@ def make_phantom_study(
         hu = ndimage.gaussian_filter(hu, [s / v for s, v in zip(PSF_SIGMA_MM[::-1], spacing_mm[::-1], strict=True)])
         hu += noise_sd * _correlated_noise(grid, rng)
         image = np.clip(np.rint(hu), -1024, 3071).astype(np.int16)
-        phases[phase] = Volume(image, spacing=grid.spacing, origin=grid.origin,
-                               metadata={"modality": "CT", "phase": phase.value, "source": "phantom"})
+        phases[phase] = Volume(
+            image,
+            spacing=grid.spacing,
+            origin=grid.origin,
+            metadata={"modality": "CT", "phase": phase.value, "source": "phantom"},
+        )
     reference = phases[Phase.PORTAL_VENOUS]
     liver = anatomy.liver | (lesion_map > 0)
     return PhantomStudy(
-        seed=seed, dose=dose, noise_sd_hu=float(noise_sd), phases=phases,
+        seed=seed,
+        dose=dose,
+        noise_sd_hu=float(noise_sd),
+        phases=phases,
         liver=reference.with_array(liver.astype(np.uint8), phase=None, structure="liver"),
         lesion_labels=reference.with_array(lesion_map, phase=None, structure="lesions"),
         tissue=reference.with_array(anatomy.tissue, phase=None, structure="tissue"),
-        lesions=sorted(placed, key=lambda l: l.label),
+        lesions=sorted(placed, key=lambda lesion: lesion.label),
     )
 
 
@@ -177,11 +186,18 @@ def _place_lesion(label, spec, room, grid: Grid, placed, rng) -> PhantomLesion:
     radius = spec.diameter_mm / 2
     radii = (radius, radius * rng.uniform(0.8, 1.0), radius * rng.uniform(0.8, 1.0))
     if spec.centre_mm is not None:
-        rotation = (np.asarray(spec.rotation) if spec.rotation is not None
-                    else Rotation.random(random_state=rng).as_matrix())
-        return PhantomLesion(label, spec.type, float(spec.diameter_mm), tuple(float(r) for r in radii),
-                             tuple(float(c) for c in spec.centre_mm), rotation.tolist(),
-                             expected_features=_expected_features(spec))
+        rotation = (
+            np.asarray(spec.rotation) if spec.rotation is not None else Rotation.random(random_state=rng).as_matrix()
+        )
+        return PhantomLesion(
+            label,
+            spec.type,
+            float(spec.diameter_mm),
+            tuple(float(r) for r in radii),
+            tuple(float(c) for c in spec.centre_mm),
+            rotation.tolist(),
+            expected_features=_expected_features(spec),
+        )
     candidates = np.flatnonzero(room.ravel() >= radius + 3.0)
     x, y, z = grid.axes()
     for _ in range(400):
@@ -191,12 +207,19 @@ def _place_lesion(label, spec, room, grid: Grid, placed, rng) -> PhantomLesion:
         centre = np.array([x[i], y[j], z[k]], dtype=float)
         if all(np.linalg.norm(centre - np.asarray(p.centre_mm)) > radius + p.diameter_mm / 2 + 5 for p in placed):
             rotation = Rotation.random(random_state=rng).as_matrix()
-            return PhantomLesion(label, spec.type, float(spec.diameter_mm), tuple(float(r) for r in radii),
-                                 tuple(float(c) for c in centre), rotation.tolist(),
-                                 expected_features=_expected_features(spec))
+            return PhantomLesion(
+                label,
+                spec.type,
+                float(spec.diameter_mm),
+                tuple(float(r) for r in radii),
+                tuple(float(c) for c in centre),
+                rotation.tolist(),
+                expected_features=_expected_features(spec),
+            )
     raise HepaticaInputError(
         f"A {spec.diameter_mm:.0f} mm {spec.type.value} does not fit in the liver beside the other lesions; "
-        "use fewer or smaller lesions, or a larger liver_volume_ml.")
+        "use fewer or smaller lesions, or a larger liver_volume_ml."
+    )
 
 
 def _expected_features(spec: LesionSpec) -> dict:
@@ -212,8 +235,12 @@ def _paint_lesion(lesion, grid: Grid, anatomy: Anatomy, lesion_map, compartments
     reach = max(lesion.radii_mm) + 1
     box = grid.box(centre - reach, centre + reach)
     x, y, z = grid.axes()
-    P = np.stack(np.broadcast_arrays(x[box[2]][None, None, :], y[box[1]][None, :, None],
-                                     z[box[0]][:, None, None]), axis=-1) - centre
+    P = (
+        np.stack(
+            np.broadcast_arrays(x[box[2]][None, None, :], y[box[1]][None, :, None], z[box[0]][:, None, None]), axis=-1
+        )
+        - centre
+    )
     local = P @ np.asarray(lesion.rotation)  # coordinates along the lesion's axes
     rho = np.sqrt(((local / np.asarray(lesion.radii_mm)) ** 2).sum(-1))
     inside = (rho <= 1.0) & anatomy.liver[box]
@@ -239,8 +266,7 @@ def _paint_lesion(lesion, grid: Grid, anatomy: Anatomy, lesion_map, compartments
 
 
 #: Hemangioma fill front per phase: a voxel enhances once its fill order is below this value.
-HEMANGIOMA_FILL_FRONT = {Phase.PRE_CONTRAST: -1.0, Phase.ARTERIAL: 0.45, Phase.PORTAL_VENOUS: 0.9,
-                         Phase.DELAYED: 2.6}
+HEMANGIOMA_FILL_FRONT = {Phase.PRE_CONTRAST: -1.0, Phase.ARTERIAL: 0.45, Phase.PORTAL_VENOUS: 0.9, Phase.DELAYED: 2.6}
 
 
 def _phase_hu(phase, anatomy, lesions, lesion_map, compartments, fill_depth, texture) -> np.ndarray:
@@ -271,8 +297,11 @@ def _phase_hu(phase, anatomy, lesions, lesion_map, compartments, fill_depth, tex
 
 def _smooth_noise(grid: Grid, rng, sigma_mm: float) -> np.ndarray:
     """Unit-variance Gaussian noise smoothed over ``sigma_mm``."""
-    return _normalise(ndimage.gaussian_filter(rng.standard_normal(grid.shape).astype(np.float32),
-                                              [sigma_mm / s for s in grid.spacing[::-1]]))
+    return _normalise(
+        ndimage.gaussian_filter(
+            rng.standard_normal(grid.shape).astype(np.float32), [sigma_mm / s for s in grid.spacing[::-1]]
+        )
+    )
 
 
 def _correlated_noise(grid: Grid, rng) -> np.ndarray:

@@ -111,14 +111,28 @@ HEMANGIOMA_POOL_FRACTION = 0.9
 
 #: The LI-RADS v2018 features each type shows, as named in hepatica's LI-RADS input (issue #5's schema).
 EXPECTED_LIRADS_FEATURES: dict[LesionType, dict[str, object]] = {
-    LesionType.HCC: {"aphe": "nonrim", "washout": "nonperipheral", "capsule": True, "benign": None,
-                     "lr_m_features": []},
-    LesionType.HEMANGIOMA: {"aphe": "none", "washout": "none", "capsule": False, "benign": "definite",
-                            "lr_m_features": []},
-    LesionType.CYST: {"aphe": "none", "washout": "none", "capsule": False, "benign": "definite",
-                      "lr_m_features": []},
-    LesionType.METASTASIS: {"aphe": "rim", "washout": "peripheral", "capsule": False, "benign": None,
-                            "lr_m_features": ["rim APHE", "peripheral washout", "delayed central enhancement"]},
+    LesionType.HCC: {
+        "aphe": "nonrim",
+        "washout": "nonperipheral",
+        "capsule": True,
+        "benign": None,
+        "lr_m_features": [],
+    },
+    LesionType.HEMANGIOMA: {
+        "aphe": "none",
+        "washout": "none",
+        "capsule": False,
+        "benign": "definite",
+        "lr_m_features": [],
+    },
+    LesionType.CYST: {"aphe": "none", "washout": "none", "capsule": False, "benign": "definite", "lr_m_features": []},
+    LesionType.METASTASIS: {
+        "aphe": "rim",
+        "washout": "peripheral",
+        "capsule": False,
+        "benign": None,
+        "lr_m_features": ["rim APHE", "peripheral washout", "delayed central enhancement"],
+    },
     LesionType.FNH: {"aphe": "nonrim", "washout": "none", "capsule": False, "benign": None, "lr_m_features": []},
 }
 

@@ -31,9 +31,14 @@ class Misregistration:
         return euler
 
 
-def misregister(phases: dict[Phase, Volume], centre_mm, rng: np.random.Generator, max_shift_mm: float = 5.0,
-                max_rotation_deg: float = 5.0, reference: Phase = Phase.PORTAL_VENOUS
-                ) -> tuple[dict[Phase, Volume], dict[Phase, Misregistration]]:
+def misregister(
+    phases: dict[Phase, Volume],
+    centre_mm,
+    rng: np.random.Generator,
+    max_shift_mm: float = 5.0,
+    max_rotation_deg: float = 5.0,
+    reference: Phase = Phase.PORTAL_VENOUS,
+) -> tuple[dict[Phase, Volume], dict[Phase, Misregistration]]:
     """Every phase but ``reference`` moved by a random rigid motion (shift up to ``max_shift_mm`` in a random
     direction, rotation up to ``max_rotation_deg`` about a random axis through ``centre_mm``), resampled on its
     own grid (air fills what moves in from outside)."""
@@ -48,16 +53,17 @@ def misregister(phases: dict[Phase, Volume], centre_mm, rng: np.random.Generator
     return moved, motions
 
 
-def random_motion(centre_mm, rng: np.random.Generator, max_shift_mm: float, max_rotation_deg: float
-                  ) -> Misregistration:
+def random_motion(centre_mm, rng: np.random.Generator, max_shift_mm: float, max_rotation_deg: float) -> Misregistration:
     """A rigid motion: shift up to ``max_shift_mm`` in a random direction, rotation up to ``max_rotation_deg``
     about a random axis through ``centre_mm``."""
     direction = rng.normal(size=3)
     axis = rng.normal(size=3)
     return Misregistration(
         tuple(float(v) for v in direction / np.linalg.norm(direction) * rng.uniform(0, max_shift_mm)),
-        float(rng.uniform(0, max_rotation_deg)), tuple(float(v) for v in axis / np.linalg.norm(axis)),
-        tuple(float(c) for c in centre_mm))
+        float(rng.uniform(0, max_rotation_deg)),
+        tuple(float(v) for v in axis / np.linalg.norm(axis)),
+        tuple(float(c) for c in centre_mm),
+    )
 
 
 def move_volume(volume: Volume, motion: Misregistration, mask: bool = False) -> Volume:

@@ -43,8 +43,7 @@ class PhantomFiles:
     truth_json: Path
 
 
-def write_phantom_study(study: PhantomStudy, out_dir: Path | str, study_date: date = date(2026, 1, 1)
-                        ) -> PhantomFiles:
+def write_phantom_study(study: PhantomStudy, out_dir: Path | str, study_date: date = date(2026, 1, 1)) -> PhantomFiles:
     """Write ``study`` under ``out_dir`` (see the module docstring) and return the paths; ``study_date`` is the
     DICOM StudyDate (a prior study of the same phantom gets an earlier one, and its own UIDs)."""
     root = Path(out_dir)
@@ -80,9 +79,9 @@ def write_phantom_study(study: PhantomStudy, out_dir: Path | str, study_date: da
     segments = {"liver": portal.with_array(study.liver.array)}
     for lesion in study.lesions:
         segments[f"lesion_{lesion.label}"] = portal.with_array(
-            (study.lesion_labels.array == lesion.label).astype("uint8"))
-    write_dicom_seg(segments, portal, truth / "truth_seg.dcm", series_description="Phantom ground truth",
-                    manual=True)
+            (study.lesion_labels.array == lesion.label).astype("uint8")
+        )
+    write_dicom_seg(segments, portal, truth / "truth_seg.dcm", series_description="Phantom ground truth", manual=True)
     truth_json = write_text_atomic(truth / "truth.json", json.dumps(truth_document(study), indent=2))
     return PhantomFiles(root=root, nifti=nifti, dicom=dicom_root, truth_json=truth_json)
 
@@ -114,9 +113,10 @@ def truth_document(study: PhantomStudy) -> dict:
 
 def _uid_maker(seed: int, study_date: date):
     """Deterministic DICOM UIDs for one phantom seed and study date."""
+
     def make(name: str) -> str:
-        return str(pydicom.uid.generate_uid(entropy_srcs=["hepatica-phantom", str(seed), study_date.isoformat(),
-                                                          name]))
+        return str(pydicom.uid.generate_uid(entropy_srcs=["hepatica-phantom", str(seed), study_date.isoformat(), name]))
+
     return make
 
 

@@ -10,5 +10,15 @@ from hepatica.radiomics.filters import FilterSpec
 from hepatica.radiomics.roi import Discretised, RadiomicsInputError, Roi, discretise
 from hepatica.radiomics.settings import Discretisation, ExtractionSettings
 
-__all__ = ["Discretisation", "Discretised", "ExtractionSettings", "FilterSpec", "RadiomicsInputError", "Roi",
-           "compute_features", "discretise", "extract", "extract_all"]
+__all__ = [
+    "Discretisation",
+    "Discretised",
+    "ExtractionSettings",
+    "FilterSpec",
+    "RadiomicsInputError",
+    "Roi",
+    "compute_features",
+    "discretise",
+    "extract",
+    "extract_all",
+]

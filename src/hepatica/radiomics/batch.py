@@ -55,7 +55,8 @@ def read_case(case: Case):
     roi = mask.array == case.label if case.label is not None else mask.array > 0
     if not roi.any():
         raise RadiomicsInputError(
-            f"{case.mask}: no voxel has label {case.label}" if case.label is not None else f"{case.mask}: empty mask")
+            f"{case.mask}: no voxel has label {case.label}" if case.label is not None else f"{case.mask}: empty mask"
+        )
     return image.array, roi, tuple(image.spacing[::-1])
 
 
@@ -65,8 +66,13 @@ def extract_case(case: Case, settings: ExtractionSettings, threads: int | None =
     image, roi, spacing = read_case(case)
     rows = []
     for image_type, features in extract_all(image, roi, spacing, settings, threads=threads).items():
-        row = {"case": case.case, "image": str(case.image), "mask": str(case.mask),
-               "label": case.label if case.label is not None else "", "image_type": image_type}
+        row = {
+            "case": case.case,
+            "image": str(case.image),
+            "mask": str(case.mask),
+            "label": case.label if case.label is not None else "",
+            "image_type": image_type,
+        }
         row.update({k: float(v) for k, v in features.items()})
         rows.append(row)
     return rows
@@ -95,14 +101,16 @@ def settings_fingerprint(settings: ExtractionSettings) -> str:
     return hashlib.sha256(settings.to_yaml().encode()).hexdigest()[:16]
 
 
-def _run_case(case: Case, settings: ExtractionSettings, folder: Path, fingerprint: str,
-              threads: int | None = None) -> tuple[str, str | None]:
+def _run_case(
+    case: Case, settings: ExtractionSettings, folder: Path, fingerprint: str, threads: int | None = None
+) -> tuple[str, str | None]:
     try:
         rows = extract_case(case, settings, threads)
     except (HepaticaInputError, ValueError) as error:
         return case.case, str(error)
-    write_text_atomic(folder / f"{_safe(case.case)}.json",
-                      json.dumps({"settings": fingerprint, "rows": rows}, allow_nan=True))
+    write_text_atomic(
+        folder / f"{_safe(case.case)}.json", json.dumps({"settings": fingerprint, "rows": rows}, allow_nan=True)
+    )
     return case.case, None
 
 
@@ -110,8 +118,13 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
-def run_batch(cases: list[Case], settings: ExtractionSettings, out: Path, jobs: int = 1,
-              progress: Callable[[int, int], None] | None = None) -> dict[str, str]:
+def run_batch(
+    cases: list[Case],
+    settings: ExtractionSettings,
+    out: Path,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, str]:
     """Extract every case into ``out`` (.csv or .parquet); returns {case: error} for the cases that failed.
 
     Finished cases (same settings) are skipped; their rows are kept."""

@@ -23,9 +23,13 @@ from hepatica.radiomics.roi import Discretised, Roi, discretise
 from hepatica.radiomics.settings import Discretisation, ExtractionSettings
 
 
-def compute_features(roi: Roi, discretised: Discretised, ivh: tuple[np.ndarray, float, float, float] | None = None,
-                     dimensions: tuple[str, ...] = ("2D", "3D"), surroundings: Roi | None = None
-                     ) -> dict[str, float]:
+def compute_features(
+    roi: Roi,
+    discretised: Discretised,
+    ivh: tuple[np.ndarray, float, float, float] | None = None,
+    dimensions: tuple[str, ...] = ("2D", "3D"),
+    surroundings: Roi | None = None,
+) -> dict[str, float]:
     """Every IBSI-1 feature of a processed ROI, by tag (texture tags carry their aggregation, e.g.
     ``cm_energy_3D_comb``).
 
@@ -43,8 +47,9 @@ def compute_features(roi: Roi, discretised: Discretised, ivh: tuple[np.ndarray, 
     return features
 
 
-def texture_features(discretised: Discretised, morphological_mask: np.ndarray,
-                     dimensions: tuple[str, ...]) -> dict[str, float]:
+def texture_features(
+    discretised: Discretised, morphological_mask: np.ndarray, dimensions: tuple[str, ...]
+) -> dict[str, float]:
     """GLCM, GLRLM, GLSZM, GLDZM, NGTDM and NGLDM features of the grey levels."""
     levels, n = discretised.levels, discretised.n_levels
     features = glcm_features(levels, n, dimensions)
@@ -55,8 +60,9 @@ def texture_features(discretised: Discretised, morphological_mask: np.ndarray,
     return features
 
 
-def extract(image: np.ndarray, mask: np.ndarray, spacing_mm, settings: ExtractionSettings,
-            diagnostics: bool = False) -> dict[str, float]:
+def extract(
+    image: np.ndarray, mask: np.ndarray, spacing_mm, settings: ExtractionSettings, diagnostics: bool = False
+) -> dict[str, float]:
     """Features of ``mask`` > 0 on the original ``image`` (both (z, y, x), ``spacing_mm`` in (z, y, x)).
 
     With ``diagnostics`` the IBSI diagnostic values (image and ROI sizes and intensities after each step) are
@@ -64,8 +70,14 @@ def extract(image: np.ndarray, mask: np.ndarray, spacing_mm, settings: Extractio
     return extract_all(image, mask, spacing_mm, settings, diagnostics)["original"]
 
 
-def extract_all(image: np.ndarray, mask: np.ndarray, spacing_mm, settings: ExtractionSettings,
-                diagnostics: bool = False, threads: int | None = None) -> dict[str, dict[str, float]]:
+def extract_all(
+    image: np.ndarray,
+    mask: np.ndarray,
+    spacing_mm,
+    settings: ExtractionSettings,
+    diagnostics: bool = False,
+    threads: int | None = None,
+) -> dict[str, dict[str, float]]:
     """{image type: features}: "original" and one entry per filter in ``settings.filters``.
 
     Image types are computed in ``threads`` threads (default: one per CPU; numpy, FFTs and the labelling
@@ -77,10 +89,18 @@ def extract_all(image: np.ndarray, mask: np.ndarray, spacing_mm, settings: Extra
     new_spacing = (None, None, None) if wanted is None else tuple(wanted[::-1])  # (x, y, z) -> (z, y, x)
     target = tuple(s if t is None else t for s, t in zip(spacing, new_spacing))
     margin = 15.0 + max([f.radius_mm(target) for f in settings.filters], default=0.0)
-    interpolated = interpolate(image, mask, spacing, new_spacing, image_order=settings.image_interpolation,
-                               mask_order=settings.mask_interpolation, partial_volume=settings.partial_volume,
-                               round_intensities=settings.round_intensities, full_image=diagnostics,
-                               margin_mm=margin)
+    interpolated = interpolate(
+        image,
+        mask,
+        spacing,
+        new_spacing,
+        image_order=settings.image_interpolation,
+        mask_order=settings.mask_interpolation,
+        partial_volume=settings.partial_volume,
+        round_intensities=settings.round_intensities,
+        full_image=diagnostics,
+        margin_mm=margin,
+    )
     surroundings = resegment(interpolated.roi, settings.resegmentation_range, settings.outlier_sigma)
     box = surroundings.box()
     roi = surroundings.cropped()
@@ -93,8 +113,12 @@ def extract_all(image: np.ndarray, mask: np.ndarray, spacing_mm, settings: Extra
         return compute_features(roi, discretised, ivh_input(roi, settings), dimensions, surroundings)
 
     def filtered(spec: FilterSpec) -> dict[str, float]:
-        response = Roi(filter_on_box(spec, surroundings.image, box, roi.spacing_mm, settings.by_slice),
-                       roi.spacing_mm, roi.intensity_mask, roi.morphological_mask)
+        response = Roi(
+            filter_on_box(spec, surroundings.image, box, roi.spacing_mm, settings.by_slice),
+            roi.spacing_mm,
+            roi.intensity_mask,
+            roi.morphological_mask,
+        )
         return filtered_features(response, settings.filtered_discretisation, dimensions)
 
     tasks = [("original", original)] + [(spec.name, lambda spec=spec: filtered(spec)) for spec in settings.filters]
@@ -110,8 +134,9 @@ def extract_all(image: np.ndarray, mask: np.ndarray, spacing_mm, settings: Extra
     return results
 
 
-def filter_on_box(spec: FilterSpec, image: np.ndarray, box: tuple[slice, ...], spacing_mm,
-                  by_slice: bool) -> np.ndarray:
+def filter_on_box(
+    spec: FilterSpec, image: np.ndarray, box: tuple[slice, ...], spacing_mm, by_slice: bool
+) -> np.ndarray:
     """The filter's response on ``box`` of ``image``, filtering only the voxels within the filter's reach of
     the box. Exact: the image's grid extends at least that reach around the ROI except where the scan itself
     ends, and there the filter's boundary condition applies as on the whole image."""
@@ -157,8 +182,9 @@ def _diagnostics(image, mask, spacing, interpolated, roi: Roi) -> dict[str, floa
         for axis, n, s in zip("zyx", array.shape, voxel):
             result[f"img_dim_{axis}_{prefix}"] = n
             result[f"vox_dim_{axis}_{prefix}"] = s
-        result.update({f"mean_int_{prefix}": array.mean(), f"min_int_{prefix}": array.min(),
-                       f"max_int_{prefix}": array.max()})
+        result.update(
+            {f"mean_int_{prefix}": array.mean(), f"min_int_{prefix}": array.min(), f"max_int_{prefix}": array.max()}
+        )
 
     def masks(prefix: str, shape, intensity: np.ndarray, morphological: np.ndarray, values: np.ndarray) -> None:
         for axis, n in zip("zyx", shape):
@@ -168,8 +194,13 @@ def _diagnostics(image, mask, spacing, interpolated, roi: Roi) -> dict[str, floa
             for axis, n in zip("zyx", extent):
                 result[f"{name}_mask_bb_dim_{axis}_{prefix}"] = n
             result[f"{name}_mask_vox_count_{prefix}"] = int(m.sum())
-        result.update({f"int_mask_mean_int_{prefix}": values.mean(), f"int_mask_min_int_{prefix}": values.min(),
-                       f"int_mask_max_int_{prefix}": values.max()})
+        result.update(
+            {
+                f"int_mask_mean_int_{prefix}": values.mean(),
+                f"int_mask_min_int_{prefix}": values.min(),
+                f"int_mask_max_int_{prefix}": values.max(),
+            }
+        )
 
     grid("init_img", image, spacing)
     grid("interp_img", interpolated.full_image, interpolated.roi.spacing_mm)

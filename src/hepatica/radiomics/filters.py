@@ -41,7 +41,9 @@ class FilterSpec:
         if self.kind == "log":
             return f"log_{self.sigma_mm:g}mm"
         if self.kind == "wavelet":
-            return f"wavelet_{self.wavelet}_{self.subband}_level{self.level}" + ("_ri" if self.rotation_invariant else "")
+            return f"wavelet_{self.wavelet}_{self.subband}_level{self.level}" + (
+                "_ri" if self.rotation_invariant else ""
+            )
         raise RadiomicsInputError(f"unknown filter {self.kind!r}; use mean, log or wavelet")
 
     def radius_mm(self, spacing_mm) -> float:
@@ -65,8 +67,9 @@ class FilterSpec:
         raise RadiomicsInputError(f"unknown filter {self.kind!r}; use mean, log or wavelet")
 
 
-def laplacian_of_gaussian(image: np.ndarray, sigma_mm: float, spacing_mm, truncate: float = 4.0,
-                          by_slice: bool = False) -> np.ndarray:
+def laplacian_of_gaussian(
+    image: np.ndarray, sigma_mm: float, spacing_mm, truncate: float = 4.0, by_slice: bool = False
+) -> np.ndarray:
     """IBSI-2 LoG: the sampled kernel -1/s^2 (1/(sqrt(2 pi) s))^D (D - |k|^2/s^2) exp(-|k|^2 / 2 s^2) on a cube
     reaching ``truncate`` sigma from its centre, convolved by FFT over the mirror-padded image.
 
@@ -78,8 +81,13 @@ def laplacian_of_gaussian(image: np.ndarray, sigma_mm: float, spacing_mm, trunca
     grids = np.meshgrid(*[np.arange(-r, r + 1) * s for r, s in zip(radius, spacing_mm)], indexing="ij", sparse=True)
     squared = sum(g**2 for g in grids)
     voxel = math.prod(spacing_mm[a] for a in axes) ** (1 / dimensions)
-    kernel = (-1 / sigma_mm**2 * (1 / (math.sqrt(2 * math.pi) * sigma_mm)) ** dimensions
-              * (dimensions - squared / sigma_mm**2) * np.exp(-squared / (2 * sigma_mm**2))) * voxel ** (dimensions + 2)
+    kernel = (
+        -1
+        / sigma_mm**2
+        * (1 / (math.sqrt(2 * math.pi) * sigma_mm)) ** dimensions
+        * (dimensions - squared / sigma_mm**2)
+        * np.exp(-squared / (2 * sigma_mm**2))
+    ) * voxel ** (dimensions + 2)
     padded = np.pad(image.astype(np.float64), [(r, r) for r in radius], mode="symmetric")
     return _valid_convolution(padded, kernel)
 
@@ -121,8 +129,14 @@ def _dilated(kernel: np.ndarray, level: int) -> tuple[np.ndarray, int]:
     return out, centre - len(out) // 2
 
 
-def wavelet_response(image: np.ndarray, wavelet: str, subband: str, level: int = 1,
-                     rotation_invariant: bool = False, by_slice: bool = False) -> np.ndarray:
+def wavelet_response(
+    image: np.ndarray,
+    wavelet: str,
+    subband: str,
+    level: int = 1,
+    rotation_invariant: bool = False,
+    by_slice: bool = False,
+) -> np.ndarray:
     """Undecimated separable wavelet sub-band (``subband`` letters per axis x, y[, z]: L low-pass, H high-pass)
     at ``level`` (levels > 1 filter the all-low-pass band of the level before with dilated kernels).
     Rotation invariance averages the responses over the 24 right-angle rotations (4 in-plane in 2D)."""
@@ -174,4 +188,5 @@ def _rotations(by_slice: bool):
             def backward(a, permutation=permutation, signs=signs):
                 a = a[tuple(slice(None, None, s) for s in signs)]
                 return np.transpose(a, np.argsort(permutation))
+
             yield forward, backward

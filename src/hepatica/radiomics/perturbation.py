@@ -30,16 +30,25 @@ class Perturbation:
     contour_noise_mm: float = 0.0
 
 
-def random_perturbation(rng: np.random.Generator, noise_sd: float, spacing_mm, max_rotation_deg: float = 10.0,
-                        max_boundary_mm: float | None = None) -> Perturbation:
+def random_perturbation(
+    rng: np.random.Generator,
+    noise_sd: float,
+    spacing_mm,
+    max_rotation_deg: float = 10.0,
+    max_boundary_mm: float | None = None,
+) -> Perturbation:
     """One random chain of all five perturbations: rotation up to +-``max_rotation_deg``, translation up to half
     a voxel, noise of SD ``noise_sd``, boundary shift up to +-one in-plane voxel (default), contour noise of one
     in-plane voxel."""
     voxel = float(min(spacing_mm))
     bound = voxel if max_boundary_mm is None else max_boundary_mm
-    return Perturbation(float(rng.uniform(-max_rotation_deg, max_rotation_deg)),
-                        tuple(float(v) for v in rng.uniform(-0.5, 0.5, 3)), noise_sd,
-                        float(rng.uniform(-bound, bound)), voxel)
+    return Perturbation(
+        float(rng.uniform(-max_rotation_deg, max_rotation_deg)),
+        tuple(float(v) for v in rng.uniform(-0.5, 0.5, 3)),
+        noise_sd,
+        float(rng.uniform(-bound, bound)),
+        voxel,
+    )
 
 
 def noise_sd_estimate(image: np.ndarray, mask: np.ndarray) -> float:
@@ -51,8 +60,9 @@ def noise_sd_estimate(image: np.ndarray, mask: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(values - np.median(values))) / np.sqrt(42.0))
 
 
-def apply_perturbation(image: np.ndarray, mask: np.ndarray, spacing_mm, perturbation: Perturbation,
-                       rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def apply_perturbation(
+    image: np.ndarray, mask: np.ndarray, spacing_mm, perturbation: Perturbation, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """The perturbed (image, mask), (z, y, x) on the same grid: image by linear interpolation, mask by its
     perturbed signed distance map (> 0 inside)."""
     spacing = np.asarray(spacing_mm, dtype=float)
@@ -81,8 +91,9 @@ def apply_perturbation(image: np.ndarray, mask: np.ndarray, spacing_mm, perturba
     return moved.astype(np.float32), new_mask
 
 
-def perturbed_features(image: np.ndarray, mask: np.ndarray, spacing_mm, settings: ExtractionSettings,
-                       copies: int = 10, seed: int = 0) -> list[dict[str, float]]:
+def perturbed_features(
+    image: np.ndarray, mask: np.ndarray, spacing_mm, settings: ExtractionSettings, copies: int = 10, seed: int = 0
+) -> list[dict[str, float]]:
     """Features (``<image type>__<tag>``) of ``copies`` randomly perturbed versions of one ROI."""
     rng = np.random.default_rng(seed)
     noise = noise_sd_estimate(image, mask)

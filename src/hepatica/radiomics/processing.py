@@ -56,9 +56,14 @@ def _interpolate(array: np.ndarray, axes: list[GridAxis], parts: list[slice], or
         start = max(0, math.floor(low) - pad)
         crop.append(slice(start, min(n, math.ceil(high) + pad + 1)))
         offset.append(low - start)
-    return ndimage.affine_transform(array[tuple(crop)].astype(np.float64), [a.step for a in axes], offset=offset,
-                                    output_shape=tuple(p.stop - p.start for p in parts), order=order,
-                                    mode="nearest")
+    return ndimage.affine_transform(
+        array[tuple(crop)].astype(np.float64),
+        [a.step for a in axes],
+        offset=offset,
+        output_shape=tuple(p.stop - p.start for p in parts),
+        order=order,
+        mode="nearest",
+    )
 
 
 @dataclass(frozen=True)
@@ -70,9 +75,19 @@ class Interpolated:
     full_image: np.ndarray | None
 
 
-def interpolate(image: np.ndarray, mask: np.ndarray, spacing_mm, new_spacing_mm, *, image_order: str = "linear",
-                mask_order: str = "linear", partial_volume: float = 0.5, round_intensities: bool = False,
-                margin_mm: float = 15.0, full_image: bool = False) -> Interpolated:
+def interpolate(
+    image: np.ndarray,
+    mask: np.ndarray,
+    spacing_mm,
+    new_spacing_mm,
+    *,
+    image_order: str = "linear",
+    mask_order: str = "linear",
+    partial_volume: float = 0.5,
+    round_intensities: bool = False,
+    margin_mm: float = 15.0,
+    full_image: bool = False,
+) -> Interpolated:
     """Resample ``image`` and ``mask`` (z, y, x) to ``new_spacing_mm`` (entries None keep an axis, e.g. 2D
     interpolation in-plane). The margin around the ROI keeps neighbourhood features (local intensity peak)
     exact."""
@@ -96,13 +111,16 @@ def interpolate(image: np.ndarray, mask: np.ndarray, spacing_mm, new_spacing_mm,
         full = np.rint(full) if round_intensities else full
     roi_mask = fraction >= partial_volume - 1e-9
     if not roi_mask.any():
-        raise RadiomicsInputError("the ROI vanished on interpolation (smaller than the partial-volume threshold); "
-                                  "use a finer voxel size or a lower partial_volume threshold")
+        raise RadiomicsInputError(
+            "the ROI vanished on interpolation (smaller than the partial-volume threshold); "
+            "use a finer voxel size or a lower partial_volume threshold"
+        )
     return Interpolated(Roi(values, new_spacing, roi_mask, roi_mask.copy()), tuple(a.size for a in axes), full)
 
 
-def resegment(roi: Roi, intensity_range: tuple[float | None, float | None] | None = None,
-              outlier_sigma: float | None = None) -> Roi:
+def resegment(
+    roi: Roi, intensity_range: tuple[float | None, float | None] | None = None, outlier_sigma: float | None = None
+) -> Roi:
     """IBSI re-segmentation: keep intensity-mask voxels inside ``intensity_range`` (None = open end), then
     those within ``outlier_sigma`` standard deviations of the remaining mean. The morphological mask stays."""
     keep = roi.intensity_mask.copy()

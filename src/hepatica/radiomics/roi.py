@@ -44,7 +44,8 @@ class Roi:
         for name in ("intensity_mask", "morphological_mask"):
             if getattr(self, name).shape != self.image.shape:
                 raise RadiomicsInputError(
-                    f"{name} has shape {getattr(self, name).shape} but the image {self.image.shape}")
+                    f"{name} has shape {getattr(self, name).shape} but the image {self.image.shape}"
+                )
         if not self.intensity_mask.any():
             raise RadiomicsInputError("the ROI is empty: no voxel of the mask (after re-segmentation) is set")
 
@@ -52,8 +53,7 @@ class Roi:
     def from_arrays(cls, image: np.ndarray, mask: np.ndarray, spacing_mm) -> Roi:
         """A ROI whose intensity and morphological masks are both ``mask`` > 0."""
         roi_mask = np.asarray(mask) > 0
-        return cls(np.asarray(image, dtype=np.float64), tuple(float(s) for s in spacing_mm), roi_mask,
-                   roi_mask.copy())
+        return cls(np.asarray(image, dtype=np.float64), tuple(float(s) for s in spacing_mm), roi_mask, roi_mask.copy())
 
     @property
     def values(self) -> np.ndarray:
@@ -87,8 +87,9 @@ class Discretised:
         return self.levels[self.mask]
 
 
-def discretise(roi: Roi, method: str, *, bins: int | None = None, bin_width: float | None = None,
-               lower_bound: float | None = None) -> Discretised:
+def discretise(
+    roi: Roi, method: str, *, bins: int | None = None, bin_width: float | None = None, lower_bound: float | None = None
+) -> Discretised:
     """IBSI discretisation (section 2.7) of the intensities in the intensity mask.
 
     * ``"fixed_bin_number"``: ``bins`` bins between the ROI's minimum and maximum;
@@ -113,7 +114,8 @@ def discretise(roi: Roi, method: str, *, bins: int | None = None, bin_width: flo
         levels = np.floor((values - low) / bin_width).astype(np.int64) + 1
         if levels.min() < 1:
             raise RadiomicsInputError(
-                f"intensities below the lower bound {low} in the ROI; re-segment to the range first")
+                f"intensities below the lower bound {low} in the ROI; re-segment to the range first"
+            )
         n_levels = int(levels.max())
     elif method == "none":
         levels = np.rint(values).astype(np.int64)
@@ -121,8 +123,7 @@ def discretise(roi: Roi, method: str, *, bins: int | None = None, bin_width: flo
             raise RadiomicsInputError("discretisation 'none' needs integer intensities >= 1 in the ROI")
         n_levels = int(levels.max())
     else:
-        raise RadiomicsInputError(
-            f"unknown discretisation {method!r}; use fixed_bin_number, fixed_bin_size or none")
+        raise RadiomicsInputError(f"unknown discretisation {method!r}; use fixed_bin_number, fixed_bin_size or none")
     # uint8 for the usual <= 255 levels: a quarter of int32's memory traffic in every texture matrix
     grid = np.zeros(roi.image.shape, dtype=np.min_scalar_type(n_levels))
     grid[roi.intensity_mask] = levels

@@ -48,7 +48,9 @@ class ExtractionSettings:
     discretisation: Discretisation = field(default_factory=Discretisation)
     ivh: Discretisation = field(default_factory=lambda: Discretisation("none", None, None))
     filters: tuple[FilterSpec, ...] = ()
-    filtered_discretisation: Discretisation = field(default_factory=lambda: Discretisation("fixed_bin_number", 32, None))
+    filtered_discretisation: Discretisation = field(
+        default_factory=lambda: Discretisation("fixed_bin_number", 32, None)
+    )
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -69,7 +71,9 @@ class ExtractionSettings:
                 values[key] = tuple(values[key])
         try:
             if "filters" in values:
-                values["filters"] = tuple(f if isinstance(f, FilterSpec) else FilterSpec(**f) for f in values["filters"] or ())
+                values["filters"] = tuple(
+                    f if isinstance(f, FilterSpec) else FilterSpec(**f) for f in values["filters"] or ()
+                )
             return cls(**values)
         except TypeError as error:
             raise RadiomicsInputError(f"bad radiomics settings: {error}") from error
@@ -77,7 +81,8 @@ class ExtractionSettings:
     def to_yaml(self) -> str:
         """The parameter file that reproduces this extraction."""
         return "# Hepatica radiomics parameters (IBSI-1); sizes in mm, voxel_size_mm as (x, y, z)\n" + yaml.safe_dump(
-            _plain(self.as_dict()), sort_keys=False)
+            _plain(self.as_dict()), sort_keys=False
+        )
 
 
 def _plain(value):
@@ -89,8 +94,18 @@ def _plain(value):
 
 
 _INTERPOLATORS = {"sitkNearestNeighbor": "nearest", "sitkLinear": "linear", "sitkBSpline": "cubic"}
-_SHARED_PYRADIOMICS_SETTINGS = {"binWidth", "binCount", "resampledPixelSpacing", "interpolator", "resegmentRange",
-                                "resegmentMode", "force2D", "force2Ddimension", "label", "wavelet"}
+_SHARED_PYRADIOMICS_SETTINGS = {
+    "binWidth",
+    "binCount",
+    "resampledPixelSpacing",
+    "interpolator",
+    "resegmentRange",
+    "resegmentMode",
+    "force2D",
+    "force2Ddimension",
+    "label",
+    "wavelet",
+}
 
 
 def from_pyradiomics(parameters: dict) -> tuple[ExtractionSettings, int | None, list[str]]:
@@ -108,8 +123,9 @@ def from_pyradiomics(parameters: dict) -> tuple[ExtractionSettings, int | None, 
     filters = [FilterSpec("log", sigma_mm=float(sigma)) for sigma in (image_types.get("LoG") or {}).get("sigma", [])]
     if "Wavelet" in image_types:
         name = setting.get("wavelet", "coif1")
-        filters += [FilterSpec("wavelet", wavelet=name, subband="".join(bands))
-                    for bands in itertools.product("LH", repeat=3)]
+        filters += [
+            FilterSpec("wavelet", wavelet=name, subband="".join(bands)) for bands in itertools.product("LH", repeat=3)
+        ]
     values: dict = {"filters": tuple(filters)}
     if "binCount" in setting:
         values["discretisation"] = Discretisation("fixed_bin_number", int(setting["binCount"]), None)

@@ -12,19 +12,31 @@ from hepatica.result import LiradsSummary, SegmentationSummary
 SR_FILE = "measurements_sr.dcm"
 
 
-def write_study_sr(segmentation: SegmentationSummary, lirads: LiradsSummary | None, source: Volume,
-                   seg_path: Path, out_dir: Path, uid_seed: str | None = None) -> Path:
+def write_study_sr(
+    segmentation: SegmentationSummary,
+    lirads: LiradsSummary | None,
+    source: Volume,
+    seg_path: Path,
+    out_dir: Path,
+    uid_seed: str | None = None,
+) -> Path:
     """Write ``out_dir/measurements_sr.dcm`` from the segmentation summary (volumes, diameters) and, when
     given, the LI-RADS section (category and major features per lesion); ``uid_seed`` as for the SEG."""
     characterized = {entry.id: entry for entry in (lirads.lesions if lirads else [])}
     lesions = []
     for lesion in segmentation.lesions:
         entry = characterized.get(lesion.id)
-        lesions.append(LesionReport(
-            segment_label=f"lesion_{lesion.id}", volume_ml=lesion.volume_ml,
-            longest_axial_diameter_mm=lesion.longest_axial_diameter_mm, short_axis_mm=lesion.short_axis_mm,
-            longest_3d_diameter_mm=lesion.longest_3d_diameter_mm,
-            lirads_category=entry.category if entry else None, features=_features(entry) if entry else {}))
+        lesions.append(
+            LesionReport(
+                segment_label=f"lesion_{lesion.id}",
+                volume_ml=lesion.volume_ml,
+                longest_axial_diameter_mm=lesion.longest_axial_diameter_mm,
+                short_axis_mm=lesion.short_axis_mm,
+                longest_3d_diameter_mm=lesion.longest_3d_diameter_mm,
+                lirads_category=entry.category if entry else None,
+                features=_features(entry) if entry else {},
+            )
+        )
     liver = LiverReport("liver", segmentation.liver_volume_ml, segmentation.tumour_burden_percent)
     return write_measurement_report(seg_path, source, liver, lesions, out_dir / SR_FILE, uid_seed)
 

@@ -25,14 +25,23 @@ def render_report(result: StudyResult, out_dir: Path | str, identifiers: dict[st
     """The report's HTML for ``result``; key images are read from ``out_dir`` and embedded as data URIs.
     ``identifiers`` (label -> value) go into the header; None: a patient-free header."""
     out_dir = Path(out_dir)
-    env = Environment(loader=PackageLoader("hepatica.report", "templates"),
-                      autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
+    env = Environment(
+        loader=PackageLoader("hepatica.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+    )
     env.filters["phase_label"] = lambda p: PHASE_LABELS.get(p, p)
-    images = {k.file: "data:image/png;base64," + base64.b64encode((out_dir / k.file).read_bytes()).decode("ascii")
-              for k in result.key_images}
-    return env.get_template("report.html.j2").render(r=result, images=images, phase_labels=PHASE_LABELS,
-                                                     identifiers=identifiers or {},
-                                                     locations=lesion_locations(result))
+    images = {
+        k.file: "data:image/png;base64," + base64.b64encode((out_dir / k.file).read_bytes()).decode("ascii")
+        for k in result.key_images
+    }
+    return env.get_template("report.html.j2").render(
+        r=result,
+        images=images,
+        phase_labels=PHASE_LABELS,
+        identifiers=identifiers or {},
+        locations=lesion_locations(result),
+    )
 
 
 def lesion_locations(result: StudyResult) -> dict[int, str]:
@@ -55,8 +64,9 @@ def lesion_locations(result: StudyResult) -> dict[int, str]:
     return locations
 
 
-def write_report(result: StudyResult, out_dir: Path | str, identifiers: dict[str, str] | None = None,
-                 pdf: bool = True) -> tuple[Path, Path | None]:
+def write_report(
+    result: StudyResult, out_dir: Path | str, identifiers: dict[str, str] | None = None, pdf: bool = True
+) -> tuple[Path, Path | None]:
     """Write ``out_dir/report.html`` and (with ``pdf``) ``out_dir/report.pdf`` atomically; their paths."""
     out_dir = Path(out_dir)
     html = render_report(result, out_dir, identifiers)

@@ -8,15 +8,25 @@ import pydicom
 from hepatica.io.study import Study
 
 #: Report label -> DICOM keyword, in header order.
-HEADER_ATTRIBUTES = {"Patient": "PatientName", "Patient ID": "PatientID", "Birth date": "PatientBirthDate",
-                     "Sex": "PatientSex", "Accession number": "AccessionNumber", "Study date": "StudyDate"}
+HEADER_ATTRIBUTES = {
+    "Patient": "PatientName",
+    "Patient ID": "PatientID",
+    "Birth date": "PatientBirthDate",
+    "Sex": "PatientSex",
+    "Accession number": "AccessionNumber",
+    "Study date": "StudyDate",
+}
 
 
 def patient_identifiers(study: Study) -> dict[str, str]:
     """The identifiers present in the study's first DICOM file (label -> value); empty for image files, which
     carry none."""
-    files = [f for s in study.series for f in (s.volume.metadata.get("source_files") or [])
-             if s.volume.metadata.get("source") == "dicom"]
+    files = [
+        f
+        for s in study.series
+        for f in (s.volume.metadata.get("source_files") or [])
+        if s.volume.metadata.get("source") == "dicom"
+    ]
     if not files:
         return {}
     header = pydicom.dcmread(files[0], stop_before_pixels=True, specific_tags=list(HEADER_ATTRIBUTES.values()))

@@ -45,26 +45,45 @@ def display_window(volume: Volume) -> tuple[float, float]:
 
 #: Outline colours of overlay masks by name (RGB): "lesion" is the lesion a close view is about, "lesions"
 #: every lesion elsewhere, "other lesions" the others in a close view.
-OVERLAY_COLOURS = {"liver": (60, 220, 90), "lesions": (255, 60, 60), "lesion": (255, 60, 60),
-                   "other lesions": (255, 170, 0)}
+OVERLAY_COLOURS = {
+    "liver": (60, 220, 90),
+    "lesions": (255, 60, 60),
+    "lesion": (255, 60, 60),
+    "other lesions": (255, 170, 0),
+}
 
 
-def render_views(volume: Volume, centre_lps: np.ndarray, max_size: int = 512,
-                 overlays: list[tuple[str, Volume]] = ()) -> list[RenderedImage]:
+def render_views(
+    volume: Volume, centre_lps: np.ndarray, max_size: int = 512, overlays: list[tuple[str, Volume]] = ()
+) -> list[RenderedImage]:
     """Axial and coronal PNGs of ``volume`` through the LPS point ``centre_lps`` (mm), with the outlines of
     ``overlays`` (name, mask on ``volume``'s grid) drawn in OVERLAY_COLOURS."""
     image = sitk.DICOMOrient(volume.to_sitk(), "LPS")
     array = sitk.GetArrayViewFromImage(image)  # [S, P, L] after reorientation
-    masks = [(OVERLAY_COLOURS.get(name, (255, 255, 0)), sitk.GetArrayFromImage(sitk.DICOMOrient(m.to_sitk(), "LPS")))
-             for name, m in overlays]
+    masks = [
+        (OVERLAY_COLOURS.get(name, (255, 255, 0)), sitk.GetArrayFromImage(sitk.DICOMOrient(m.to_sitk(), "LPS")))
+        for name, m in overlays
+    ]
     spacing = image.GetSpacing()
     index = image.TransformPhysicalPointToContinuousIndex(tuple(float(c) for c in centre_lps))
     i, j, k = (int(np.clip(round(v), 0, n - 1)) for v, n in zip(index, image.GetSize(), strict=True))
     window = display_window(volume)
-    axial = _to_png(array[k], window, aspect=spacing[1] / spacing[0], labels=("R", "L", "A", "P"), max_size=max_size,
-                    outlines=[(colour, m[k]) for colour, m in masks])
-    coronal = _to_png(array[::-1, j, :], window, aspect=spacing[2] / spacing[0], labels=("R", "L", "S", "I"),
-                      max_size=max_size, outlines=[(colour, m[::-1, j, :]) for colour, m in masks])
+    axial = _to_png(
+        array[k],
+        window,
+        aspect=spacing[1] / spacing[0],
+        labels=("R", "L", "A", "P"),
+        max_size=max_size,
+        outlines=[(colour, m[k]) for colour, m in masks],
+    )
+    coronal = _to_png(
+        array[::-1, j, :],
+        window,
+        aspect=spacing[2] / spacing[0],
+        labels=("R", "L", "S", "I"),
+        max_size=max_size,
+        outlines=[(colour, m[::-1, j, :]) for colour, m in masks],
+    )
     position = image.TransformIndexToPhysicalPoint((i, j, k))
     return [
         RenderedImage("axial", k, float(position[2]), window, axial),
@@ -77,8 +96,14 @@ def volume_centre(volume: Volume) -> np.ndarray:
     return volume.index_to_physical((np.asarray(volume.size) - 1) / 2.0)
 
 
-def render_close_view(volume: Volume, centre_lps, field_of_view_mm: float, overlays: list[tuple[str, Volume]] = (),
-                      size_px: int = 224, plane: str = "axial") -> RenderedImage:
+def render_close_view(
+    volume: Volume,
+    centre_lps,
+    field_of_view_mm: float,
+    overlays: list[tuple[str, Volume]] = (),
+    size_px: int = 224,
+    plane: str = "axial",
+) -> RenderedImage:
     """A square ``field_of_view_mm`` view of ``volume`` centred on the LPS point ``centre_lps`` (mm), axial or
     coronal, ``size_px`` wide, with the outlines of ``overlays`` (name, mask; any grid, placed by position)."""
     centre = np.asarray(centre_lps, dtype=float)
@@ -87,8 +112,14 @@ def render_close_view(volume: Volume, centre_lps, field_of_view_mm: float, overl
     return _close_view(volume, volume.to_sitk(), centre, grid, outlines, plane)
 
 
-def render_lesion_views(volume: Volume, liver: Volume, labels: Volume, lesions: list[tuple[int, tuple, float]],
-                        size_px: int = 224, plane: str = "axial") -> list[RenderedImage]:
+def render_lesion_views(
+    volume: Volume,
+    liver: Volume,
+    labels: Volume,
+    lesions: list[tuple[int, tuple, float]],
+    size_px: int = 224,
+    plane: str = "axial",
+) -> list[RenderedImage]:
     """Close views of several lesions on one series, each (label, LPS centre in mm, field of view in mm) with
     that lesion outlined as "lesion", the other labels as "other lesions" and the liver; the image and the masks
     are converted once for all of them."""
@@ -98,35 +129,46 @@ def render_lesion_views(volume: Volume, liver: Volume, labels: Volume, lesions: 
         centre = np.asarray(centre_lps, dtype=float)
         grid = _plane_grid(centre, field_of_view_mm, size_px, plane)
         around = _labels_on(label_image, grid)
-        outlines = [(OVERLAY_COLOURS["liver"], _labels_on(liver_image, grid)),
-                    (OVERLAY_COLOURS["other lesions"], (around > 0) & (around != label)),
-                    (OVERLAY_COLOURS["lesion"], around == label)]
+        outlines = [
+            (OVERLAY_COLOURS["liver"], _labels_on(liver_image, grid)),
+            (OVERLAY_COLOURS["other lesions"], (around > 0) & (around != label)),
+            (OVERLAY_COLOURS["lesion"], around == label),
+        ]
         views.append(_close_view(volume, image, centre, grid, outlines, plane))
     return views
 
 
 def _labels_on(mask: sitk.Image, grid: sitk.Image) -> np.ndarray:
     """A mask or label image sampled (nearest) on a one-plane ``grid``: 2-D labels."""
-    return sitk.GetArrayFromImage(sitk.Resample(mask, grid, sitk.Transform(), sitk.sitkNearestNeighbor, 0,
-                                                sitk.sitkUInt16))[0]
+    return sitk.GetArrayFromImage(
+        sitk.Resample(mask, grid, sitk.Transform(), sitk.sitkNearestNeighbor, 0, sitk.sitkUInt16)
+    )[0]
 
 
-def _close_view(volume: Volume, image: sitk.Image, centre: np.ndarray, grid: sitk.Image, outlines, plane: str
-                ) -> RenderedImage:
+def _close_view(
+    volume: Volume, image: sitk.Image, centre: np.ndarray, grid: sitk.Image, outlines, plane: str
+) -> RenderedImage:
     """``image`` (``volume`` as SimpleITK) windowed on the one-plane ``grid`` with ``outlines`` (colour, 2-D
     labels on the grid); the slice index is the series' own (stored order), as the lesion table counts slices."""
     window = display_window(volume)
     pixels = sitk.Resample(image, grid, sitk.Transform(), sitk.sitkLinear, window[0] - window[1], sitk.sitkFloat32)
     letters = ("R", "L", "A", "P") if plane == "axial" else ("R", "L", "S", "I")
-    png = _to_png(sitk.GetArrayFromImage(pixels)[0], window, aspect=1.0, labels=letters, max_size=grid.GetWidth(),
-                  outlines=outlines)
+    png = _to_png(
+        sitk.GetArrayFromImage(pixels)[0],
+        window,
+        aspect=1.0,
+        labels=letters,
+        max_size=grid.GetWidth(),
+        outlines=outlines,
+    )
     index = image.TransformPhysicalPointToContinuousIndex(tuple(float(c) for c in centre))
     slice_index = int(np.clip(round(index[2]), 0, volume.size[2] - 1))
     return RenderedImage(plane, slice_index, float(centre[2 if plane == "axial" else 1]), window, png)
 
 
-def render_overview(volume: Volume, liver: Volume, lesion_labels: Volume, plane: str = "axial",
-                    max_size: int = 512) -> RenderedImage:
+def render_overview(
+    volume: Volume, liver: Volume, lesion_labels: Volume, plane: str = "axial", max_size: int = 512
+) -> RenderedImage:
     """The liver in ``plane`` through the centre of its bounding box, the liver outlined and every lesion's outline
     projected onto the plane through the whole liver, each numbered by its label."""
     liver_sitk = sitk.DICOMOrient(liver.to_sitk(), "LPS")
@@ -134,8 +176,12 @@ def render_overview(volume: Volume, liver: Volume, lesion_labels: Volume, plane:
     if not in_liver.any():
         raise ValueError("the liver mask is empty: no overview to draw")
     voxels = np.argwhere(in_liver)  # [S, P, L]
-    corners = np.array([liver_sitk.TransformIndexToPhysicalPoint(tuple(int(v) for v in c[::-1]))
-                        for c in (voxels.min(0), voxels.max(0))])
+    corners = np.array(
+        [
+            liver_sitk.TransformIndexToPhysicalPoint(tuple(int(v) for v in c[::-1]))
+            for c in (voxels.min(0), voxels.max(0))
+        ]
+    )
     centre = corners.mean(0)  # the centre of the liver's bounding box, so that all of it is in view
     extent = np.abs(corners[1] - corners[0]) + 20.0  # mm, with a 10 mm margin each side
     depth_axis = 2 if plane == "axial" else 1
@@ -150,20 +196,28 @@ def render_overview(volume: Volume, liver: Volume, lesion_labels: Volume, plane:
     draw = ImageDraw.Draw(picture)
     font = ImageFont.load_default(size=max(12, max_size // 32))
     for label, (row, col) in positions.items():
-        draw.text((col + 5, row - font.size // 2), str(label), fill=(255, 255, 255), font=font, stroke_width=2,
-                  stroke_fill=(0, 0, 0))
+        draw.text(
+            (col + 5, row - font.size // 2),
+            str(label),
+            fill=(255, 255, 255),
+            font=font,
+            stroke_width=2,
+            stroke_fill=(0, 0, 0),
+        )
     out = io.BytesIO()
     picture.save(out, format="PNG", optimize=True)
     return RenderedImage(plane, base.slice_index, base.position_mm, base.window, out.getvalue())
 
 
-def _projected_labels(labels: Volume, centre: np.ndarray, width_mm: float, size_px: int, plane: str,
-                      depth_mm: float) -> tuple[np.ndarray, dict[int, tuple[int, int]]]:
+def _projected_labels(
+    labels: Volume, centre: np.ndarray, width_mm: float, size_px: int, plane: str, depth_mm: float
+) -> tuple[np.ndarray, dict[int, tuple[int, int]]]:
     """Lesion labels projected (maximum) along the plane's normal through ``depth_mm`` around ``centre``, on
     the overview's pixel grid; and where to write each label's number (its projection's centre, pixels)."""
     grid = _plane_grid(centre, width_mm, size_px, plane, depth_mm=depth_mm)
-    stack = sitk.GetArrayFromImage(sitk.Resample(labels.to_sitk(), grid, sitk.Transform(), sitk.sitkNearestNeighbor,
-                                                 0, sitk.sitkUInt16))
+    stack = sitk.GetArrayFromImage(
+        sitk.Resample(labels.to_sitk(), grid, sitk.Transform(), sitk.sitkNearestNeighbor, 0, sitk.sitkUInt16)
+    )
     present = stack > 0
     # The smallest label (largest lesion) in front where lesions overlap in projection.
     masked = np.where(present, stack, np.iinfo(np.uint16).max)
@@ -214,15 +268,20 @@ def _to_png(plane: np.ndarray, window, aspect: float, labels, max_size: int, out
     if outlines:
         pixels = np.array(picture)
         for colour, labels_2d in outlines:
-            resized = np.array(Image.fromarray(labels_2d.astype(np.uint16)).resize(picture.size,
-                                                                                   Image.Resampling.NEAREST))
+            resized = np.array(
+                Image.fromarray(labels_2d.astype(np.uint16)).resize(picture.size, Image.Resampling.NEAREST)
+            )
             pixels[ndimage.binary_dilation(_edges(resized))] = colour
         picture = Image.fromarray(pixels)
     draw = ImageDraw.Draw(picture)
     w, h = picture.size
     left, right, top, bottom = labels
-    for text, xy in ((left, (4, h // 2 - 6)), (right, (w - 12, h // 2 - 6)), (top, (w // 2 - 4, 2)),
-                     (bottom, (w // 2 - 4, h - 14))):
+    for text, xy in (
+        (left, (4, h // 2 - 6)),
+        (right, (w - 12, h // 2 - 6)),
+        (top, (w // 2 - 4, 2)),
+        (bottom, (w // 2 - 4, h - 14)),
+    ):
         draw.text(xy, text, fill=(255, 210, 0))
     out = io.BytesIO()
     picture.save(out, format="PNG", optimize=True)

@@ -22,8 +22,9 @@ from hepatica.result import ViewerVolume
 HU_RANGE = (-1024, 3071)
 
 
-def write_viewer_volumes(study: Study, reference: Volume, out_dir: Path,
-                         aligned: Mapping[Phase, Volume] | None = None) -> list[ViewerVolume]:
+def write_viewer_volumes(
+    study: Study, reference: Volume, out_dir: Path, aligned: Mapping[Phase, Volume] | None = None
+) -> list[ViewerVolume]:
     """Write ``out_dir/viewer/<phase>.nii.gz`` for every phase of ``study`` on ``reference``'s grid (and
     ``<series>_unknown_phase.nii.gz`` for series of unknown phase), taking the phases in ``aligned`` (already on
     that grid) as they are; entries in phase order, files relative to ``out_dir``."""
@@ -39,6 +40,12 @@ def write_viewer_volumes(study: Study, reference: Volume, out_dir: Path,
             volume = resample_to_grid(series.volume, reference, "linear", default=HU_RANGE[0])
         values = np.clip(np.rint(volume.array), *HU_RANGE).astype(np.int16)
         path = write_image(reference.with_array(values), out_dir / "viewer" / f"{name}.nii.gz")
-        written.append(ViewerVolume(phase=phase.value, series_id=series.id, file=path.relative_to(out_dir).as_posix(),
-                                    aligned=is_aligned or series.volume is reference))
+        written.append(
+            ViewerVolume(
+                phase=phase.value,
+                series_id=series.id,
+                file=path.relative_to(out_dir).as_posix(),
+                aligned=is_aligned or series.volume is reference,
+            )
+        )
     return written

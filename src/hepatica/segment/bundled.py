@@ -66,8 +66,15 @@ class OnnxUNet:
             raise BackendUnavailableError(f"bundled model {path} is missing; reinstall hepatica")
         meta = json.loads((path.parent / "models.json").read_text())[file_name]
         sums = dict(line.split()[::-1] for line in (path.parent / "SHA256SUMS").read_text().splitlines())
-        return cls(path, meta["name"], tuple(meta["voxel_size_mm"]), tuple(meta["input_size"]),
-                   tuple(meta["output_size"]), int(meta["size_step"]), sums[file_name])
+        return cls(
+            path,
+            meta["name"],
+            tuple(meta["voxel_size_mm"]),
+            tuple(meta["input_size"]),
+            tuple(meta["output_size"]),
+            int(meta["size_step"]),
+            sums[file_name],
+        )
 
     @property
     def margin(self) -> tuple[int, int, int]:
@@ -116,8 +123,12 @@ class OnnxUNet:
         small ones."""
         per_axis = []  # (block, windows along the axis, window length) for each way to cut each axis
         for axis, (n, margin) in enumerate(zip(shape, self.margin)):
-            blocks = sorted({self.axis_block(math.ceil(n / count), axis)
-                             for count in range(1, math.ceil(n / self.output_size[axis]) + 1)})
+            blocks = sorted(
+                {
+                    self.axis_block(math.ceil(n / count), axis)
+                    for count in range(1, math.ceil(n / self.output_size[axis]) + 1)
+                }
+            )
             per_axis.append([(block, math.ceil(n / block), block + 2 * margin) for block in blocks])
 
         def cost(choice) -> tuple[bool, int]:
@@ -132,8 +143,12 @@ class OnnxUNet:
         return session.run(None, {"image": window[None, None].astype(np.float32, copy=False)})[0][0, 0]
 
     def card(self) -> ModelCard:
-        return ModelCard(name=f"pyliverlesionseg-{self.name}-unet", file=self.path.name, sha256=self.sha256,
-                         source="pyliverlesionseg 0.3 (Apache-2.0), converted to ONNX by tools/convert_pyliverlesionseg.py")
+        return ModelCard(
+            name=f"pyliverlesionseg-{self.name}-unet",
+            file=self.path.name,
+            sha256=self.sha256,
+            source="pyliverlesionseg 0.3 (Apache-2.0), converted to ONNX by tools/convert_pyliverlesionseg.py",
+        )
 
 
 def normalise_ct(hu: np.ndarray) -> np.ndarray:
@@ -164,7 +179,8 @@ def body_box(hu: np.ndarray, spacing: tuple[float, float, float]) -> tuple[slice
     labels, count = ndimage.label(tissue)
     if count == 0:
         raise SegmentationInputError(
-            "no body found in the image (nothing above -150 HU); the bundled models need a CT in HU")
+            "no body found in the image (nothing above -150 HU); the bundled models need a CT in HU"
+        )
     largest = int(np.argmax(np.bincount(labels.ravel())[1:])) + 1
     box = ndimage.find_objects((labels == largest).astype(np.uint8))[0]
     xy = [slice(s.start * step, min(n, s.stop * step)) for s, n in zip(box[:2], hu.shape[:2])]
@@ -207,7 +223,8 @@ class BundledBackend:
         """Liver (unless given) and lesion masks on ``image``'s grid. ``image`` must be CT in HU."""
         if str(image.metadata.get("modality", "CT")).upper() not in ("CT", ""):
             raise SegmentationInputError(
-                f"the bundled backend segments CT; this series is {image.metadata.get('modality')}")
+                f"the bundled backend segments CT; this series is {image.metadata.get('modality')}"
+            )
         lps = Volume.from_sitk(sitk.DICOMOrient(image.to_sitk(), "LPS"))
         hu = lps.array.transpose(2, 1, 0)
         models = []
@@ -229,8 +246,12 @@ class BundledBackend:
             result = resample_to_grid(on_lps, image, "nearest")
             return result.with_array(result.array.astype(np.uint8), content=name)
 
-        return Segmentation(liver=back(liver_xyz, "liver"), lesions=back(lesion_xyz, "liver lesions"),
-                            backend=self.name, models=tuple(models))
+        return Segmentation(
+            liver=back(liver_xyz, "liver"),
+            lesions=back(lesion_xyz, "liver lesions"),
+            backend=self.name,
+            models=tuple(models),
+        )
 
     def liver_mask(self, hu: np.ndarray, spacing: tuple[float, float, float]) -> np.ndarray:
         """Boolean liver mask (x, y, z) on the LPS array ``hu``."""
@@ -241,7 +262,7 @@ class BundledBackend:
         smoothed = median_3x3x3(resample_centred(crop, spacing, fine))
         coarse = resample_centred(smoothed, fine, target)
         probability = to_network(self._run_centred(to_network(_extend_short_scan(normalise_ct(coarse)))))
-        probability = probability[:, :, _extension(coarse.shape[2])[0]:][:, :, :coarse.shape[2]]
+        probability = probability[:, :, _extension(coarse.shape[2])[0] :][:, :, : coarse.shape[2]]
         # back to the crop's voxels: 3 mm -> 1.5 mm -> original (the grids share their centre)
         mid_shape = tuple(CentredAxis(n, s, MEDIAN_SPACING_MM).new_size for n, s in zip(crop.shape, spacing))
         on_fine = centred_back(probability, mid_shape, fine, target)
@@ -279,7 +300,8 @@ class BundledBackend:
         image = resample_centred(normalise_ct(hu[box]), spacing, target)
         liver_small = resample_centred(liver[box].astype(np.float32), spacing, target) > 0.5
         region = ndimage.binary_dilation(
-            liver_small, ndimage.iterate_structure(ndimage.generate_binary_structure(3, 2), 2))
+            liver_small, ndimage.iterate_structure(ndimage.generate_binary_structure(3, 2), 2)
+        )
         image = np.where(region, image, -0.5).astype(np.float32)
         inner = ndimage.find_objects(region.astype(np.uint8))[0]
         probability = np.zeros(image.shape, dtype=np.float32)

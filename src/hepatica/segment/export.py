@@ -22,8 +22,14 @@ class SegmentationOutputs:
     measurement: LiverMeasurement
 
 
-def export_segmentation(segmentation: Segmentation, image: Volume, out_dir: Path | str, series_id: str,
-                        relative_to: Path | str | None = None, uid_seed: str | None = None) -> SegmentationOutputs:
+def export_segmentation(
+    segmentation: Segmentation,
+    image: Volume,
+    out_dir: Path | str,
+    series_id: str,
+    relative_to: Path | str | None = None,
+    uid_seed: str | None = None,
+) -> SegmentationOutputs:
     """Write ``liver.nii.gz``, ``lesions.nii.gz`` (one label per lesion, 1 = largest) and, when ``image`` came
     from DICOM, ``segmentation.dcm`` (DICOM SEG: the liver and one segment per lesion) into ``out_dir``.
 
@@ -43,8 +49,7 @@ def export_segmentation(segmentation: Segmentation, image: Volume, out_dir: Path
         segments = {"liver": segmentation.liver}
         for lesion in measurement.lesions:
             segments[f"lesion_{lesion.label}"] = labels.with_array((labels.array == lesion.label).astype("uint8"))
-        files["dicom_seg"] = write_dicom_seg(segments, image, out_dir / "segmentation.dcm",
-                                            uid_seed=uid_seed).name
+        files["dicom_seg"] = write_dicom_seg(segments, image, out_dir / "segmentation.dcm", uid_seed=uid_seed).name
     summary = SegmentationSummary(
         series_id=series_id,
         backend=segmentation.backend,
@@ -52,11 +57,18 @@ def export_segmentation(segmentation: Segmentation, image: Volume, out_dir: Path
         lesion_count=len(measurement.lesions),
         lesion_volume_ml=round(measurement.lesion_volume_ml, 3),
         tumour_burden_percent=round(measurement.tumour_burden_percent, 3),
-        lesions=[LesionEntry(
-            id=m.label, volume_ml=round(m.volume_ml, 3),
-            longest_axial_diameter_mm=round(m.longest_axial_diameter_mm, 1), short_axis_mm=round(m.short_axis_mm, 1),
-            axial_slice_z_mm=round(m.axial_slice_z_mm, 2), longest_3d_diameter_mm=round(m.longest_3d_diameter_mm, 1),
-            centroid_mm=tuple(round(c, 2) for c in m.centroid_mm)) for m in measurement.lesions],
+        lesions=[
+            LesionEntry(
+                id=m.label,
+                volume_ml=round(m.volume_ml, 3),
+                longest_axial_diameter_mm=round(m.longest_axial_diameter_mm, 1),
+                short_axis_mm=round(m.short_axis_mm, 1),
+                axial_slice_z_mm=round(m.axial_slice_z_mm, 2),
+                longest_3d_diameter_mm=round(m.longest_3d_diameter_mm, 1),
+                centroid_mm=tuple(round(c, 2) for c in m.centroid_mm),
+            )
+            for m in measurement.lesions
+        ],
         files={k: (out_dir / v).relative_to(base).as_posix() for k, v in files.items()},
     )
     return SegmentationOutputs(summary, labels, measurement)

@@ -42,8 +42,9 @@ def _within_box(operation, mask: np.ndarray, *others: np.ndarray, margin: int = 
     """Apply ``operation`` to the mask's bounding box (plus ``margin``) only: the same result, much faster."""
     if not mask.any():
         return np.zeros_like(mask, dtype=bool)
-    box = tuple(slice(max(0, s.start - margin), s.stop + margin)
-                for s in ndimage.find_objects(mask.astype(np.uint8))[0])
+    box = tuple(
+        slice(max(0, s.start - margin), s.stop + margin) for s in ndimage.find_objects(mask.astype(np.uint8))[0]
+    )
     result = np.zeros(mask.shape, dtype=bool)
     result[box] = operation(mask[box], *(o[box] for o in others))
     return result
@@ -64,4 +65,4 @@ def clean_liver(mask: np.ndarray) -> np.ndarray:
 
 def clean_lesions(mask: np.ndarray, liver: np.ndarray) -> np.ndarray:
     """Lesion voxels inside the liver, holes filled."""
-    return _within_box(lambda m, l: fill_holes(m & l) & l, mask & liver, liver)
+    return _within_box(lambda m, inside: fill_holes(m & inside) & inside, mask & liver, liver)

@@ -12,8 +12,14 @@ import numpy as np
 from hepatica.segment.bundled import OnnxUNet
 
 
-def occlusion_saliency(net: OnnxUNet, window: np.ndarray, target: np.ndarray, patch: tuple[int, int, int],
-                       region: tuple[slice, slice, slice] | None = None, fill: float | None = None) -> np.ndarray:
+def occlusion_saliency(
+    net: OnnxUNet,
+    window: np.ndarray,
+    target: np.ndarray,
+    patch: tuple[int, int, int],
+    region: tuple[slice, slice, slice] | None = None,
+    fill: float | None = None,
+) -> np.ndarray:
     """Drop in mean target probability per occluded patch, as an array on the network's output grid.
 
     ``window`` is one input window of ``net`` (normalised, (x, y, z), ``net.input_size``); ``target`` a boolean

@@ -76,7 +76,8 @@ class TotalSegmentatorBackend:
         except ImportError as error:
             raise BackendUnavailableError(
                 "the totalsegmentator backend needs TotalSegmentator: pip install 'hepatica[totalsegmentator]' "
-                f"(and its model weights); import failed: {error}") from None
+                f"(and its model weights); import failed: {error}"
+            ) from None
         self._run = totalsegmentator
         self.weights_dir = Path(get_weights_dir())
         missing = [t.task for t in (TOTAL, LIVER_VESSELS, LIVER_SEGMENTS) if not self._has_weights(t)]
@@ -85,7 +86,8 @@ class TotalSegmentatorBackend:
                 f"TotalSegmentator is installed but the weights for task(s) {', '.join(missing)} are not in "
                 f"{self.weights_dir}; download them once with TotalSegmentator's own tools (e.g. "
                 "'totalseg_download_weights -t <task>') on a machine with internet access and copy that folder "
-                "here, or set TOTALSEG_HOME_DIR")
+                "here, or set TOTALSEG_HOME_DIR"
+            )
 
     def _has_weights(self, task: TaskLabels) -> bool:
         return any(self.weights_dir.glob(f"Dataset{task.dataset_id:03d}_*"))
@@ -107,10 +109,24 @@ class TotalSegmentatorBackend:
             vessels, tumour = vessels_and_tumour(run(LIVER_VESSELS))
             couinaud = couinaud_from_segments(run(LIVER_SEGMENTS))
         inside = liver_mask.array > 0
-        lesion_mask = tumour.with_array(((tumour.array > 0) & inside).astype(np.uint8)) if lesions else \
-            tumour.with_array(np.zeros_like(tumour.array))
-        models = tuple(ModelCard(name=f"TotalSegmentator {t.task}", file=f"Dataset{t.dataset_id:03d}", sha256="",
-                                 source="TotalSegmentator (Apache-2.0) weights installed by the user")
-                       for t in (TOTAL, LIVER_VESSELS, LIVER_SEGMENTS))
-        return Segmentation(liver=liver_mask, lesions=lesion_mask, backend=self.name, models=models,
-                            structures={"hepatic_vessels": vessels, "couinaud": couinaud})
+        lesion_mask = (
+            tumour.with_array(((tumour.array > 0) & inside).astype(np.uint8))
+            if lesions
+            else tumour.with_array(np.zeros_like(tumour.array))
+        )
+        models = tuple(
+            ModelCard(
+                name=f"TotalSegmentator {t.task}",
+                file=f"Dataset{t.dataset_id:03d}",
+                sha256="",
+                source="TotalSegmentator (Apache-2.0) weights installed by the user",
+            )
+            for t in (TOTAL, LIVER_VESSELS, LIVER_SEGMENTS)
+        )
+        return Segmentation(
+            liver=liver_mask,
+            lesions=lesion_mask,
+            backend=self.name,
+            models=models,
+            structures={"hepatic_vessels": vessels, "couinaud": couinaud},
+        )

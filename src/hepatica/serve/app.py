@@ -45,15 +45,27 @@ INDEX_SECONDS = 5.0
 PHASE_LABELS = {p.value: p.label for p in Phase}
 #: Overlay colours (RGB 0-255) shared by the viewer and the key images.
 OVERLAYS = {"liver": {"colour": [60, 220, 90], "opacity": 0.3}, "lesions": {"colour": [255, 40, 40], "opacity": 0.7}}
-ZIP_BODY = {"requestBody": {"required": True, "description": "A zip archive of the study's DICOM files, or of its "
-                            "image files named by phase (arterial.nii.gz, portal_venous.nii.gz, ...).",
-                            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}}
+ZIP_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "A zip archive of the study's DICOM files, or of its "
+        "image files named by phase (arterial.nii.gz, portal_venous.nii.gz, ...).",
+        "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
 
 
-def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_options: dict | None = None,
-               database_url: str | None = None, workers: int = 1, pacs_url: str | None = None,
-               pacs_retry_seconds: float = 30.0, watch_orthanc: str | None = None,
-               watch_seconds: float = 10.0) -> FastAPI:
+def create_app(
+    data_dir: Path | str,
+    max_upload_mb: float = 2048,
+    analysis_options: dict | None = None,
+    database_url: str | None = None,
+    workers: int = 1,
+    pacs_url: str | None = None,
+    pacs_retry_seconds: float = 30.0,
+    watch_orthanc: str | None = None,
+    watch_seconds: float = 10.0,
+) -> FastAPI:
     """The application serving the studies in ``data_dir`` (created if needed). Jobs are kept in
     ``database_url`` (default: SQLite ``hepatica.db`` in ``data_dir``) and run by ``workers`` threads of this
     process (0: only by separate ``hepatica worker`` processes). With ``pacs_url`` (a DICOMweb root) studies can
@@ -73,19 +85,34 @@ def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_optio
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        threads = [threading.Thread(target=Worker(library, queue, analysis_options, pacs=pacs,
-                                                  pacs_retry_seconds=pacs_retry_seconds).run_until, args=(stop,),
-                                    daemon=True, name=f"hepatica-worker-{n}") for n in range(workers)]
+        threads = [
+            threading.Thread(
+                target=Worker(
+                    library, queue, analysis_options, pacs=pacs, pacs_retry_seconds=pacs_retry_seconds
+                ).run_until,
+                args=(stop,),
+                daemon=True,
+                name=f"hepatica-worker-{n}",
+            )
+            for n in range(workers)
+        ]
         if watcher is not None:
-            threads.append(threading.Thread(target=watcher.run_until, args=(stop, watch_seconds), daemon=True,
-                                            name="hepatica-orthanc-watcher"))
+            threads.append(
+                threading.Thread(
+                    target=watcher.run_until, args=(stop, watch_seconds), daemon=True, name="hepatica-orthanc-watcher"
+                )
+            )
         for thread in threads:
             thread.start()
         yield
         stop.set()  # a job still running is left to its lease: the next worker takes it over
 
-    app = FastAPI(title="Hepatica", version=__version__, lifespan=lifespan,
-                  description="Liver imaging analyses: study list, viewer data, files and uploads.")
+    app = FastAPI(
+        title="Hepatica",
+        version=__version__,
+        lifespan=lifespan,
+        description="Liver imaging analyses: study list, viewer data, files and uploads.",
+    )
     app.state.library, app.state.queue = library, queue
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     open_paths = ("/static/", "/login", "/openapi.json", "/docs")
@@ -102,8 +129,11 @@ def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_optio
         if role is None:
             if not path.startswith("/api/") and request.method == "GET":
                 return RedirectResponse("/login", status_code=303)
-            return JSONResponse({"detail": "a valid API token is required (Authorization: Bearer <token>)"},
-                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            return JSONResponse(
+                {"detail": "a valid API token is required (Authorization: Bearer <token>)"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         if request.method not in ("GET", "HEAD") and role != "submit":
             return JSONResponse({"detail": "this token may read but not submit studies"}, status_code=403)
         return await call_next(request)
@@ -119,8 +149,9 @@ def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_optio
         body = (await request.body())[:4096].decode("utf-8", "replace")
         token = (parse_qs(body).get("token") or [""])[0].strip()
         if role_of(queue.engine, token) is None:
-            return HTMLResponse(pages.get_template("login.html.j2").render(version=__version__, failed=True),
-                                status_code=401)
+            return HTMLResponse(
+                pages.get_template("login.html.j2").render(version=__version__, failed=True), status_code=401
+            )
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https")
         return response
@@ -133,8 +164,9 @@ def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_optio
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def study_list_page() -> str:
-        return pages.get_template("studies.html.j2").render(version=__version__, max_upload_mb=max_upload_mb,
-                                                            categories=get_args(Category))
+        return pages.get_template("studies.html.j2").render(
+            version=__version__, max_upload_mb=max_upload_mb, categories=get_args(Category)
+        )
 
     @app.get("/studies/{study_id}", response_class=HTMLResponse, include_in_schema=False)
     def viewer_page(study_id: str) -> str:
@@ -154,30 +186,52 @@ def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_optio
                 indexed["mtime_ns"], indexed["at"] = mtime, time.monotonic()
                 index_folders(queue.engine, library)
 
-    @app.get("/api/studies", summary="Studies, newest first, with their status and, when analysed, a summary; "
-             "filtered by the conditions given (all must hold). The number found is in X-Total-Count.")
+    @app.get(
+        "/api/studies",
+        summary="Studies, newest first, with their status and, when analysed, a summary; "
+        "filtered by the conditions given (all must hold). The number found is in X-Total-Count.",
+    )
     def list_studies(
         response: Response,
         state: State | None = Query(None, description="State of the study's latest analysis"),
-        category: list[Category] | None = Query(None, description="Has a lesion of one of these LI-RADS "
-                                                                  "categories (repeat the parameter for several)"),
-        min_diameter_mm: float | None = Query(None, ge=0, le=1000, description="Has a lesion at least this long "
-                                              "(axial long axis, mm); with category: the same lesion"),
+        category: list[Category] | None = Query(
+            None, description="Has a lesion of one of these LI-RADS categories (repeat the parameter for several)"
+        ),
+        min_diameter_mm: float | None = Query(
+            None,
+            ge=0,
+            le=1000,
+            description="Has a lesion at least this long (axial long axis, mm); with category: the same lesion",
+        ),
         min_lesions: int | None = Query(None, ge=0, le=100000),
         max_lesions: int | None = Query(None, ge=0, le=100000),
-        analysed_after: datetime | None = Query(None, description="Analysed at or after (ISO 8601; UTC if no "
-                                                "offset)"),
+        analysed_after: datetime | None = Query(None, description="Analysed at or after (ISO 8601; UTC if no offset)"),
         analysed_before: datetime | None = Query(None, description="Analysed at or before (ISO 8601)"),
-        q: str | None = Query(None, max_length=100, pattern=r"^[A-Za-z0-9._-]*$",
-                              description="Part of the study id (letters, digits, '.', '_', '-')"),
+        q: str | None = Query(
+            None,
+            max_length=100,
+            pattern=r"^[A-Za-z0-9._-]*$",
+            description="Part of the study id (letters, digits, '.', '_', '-')",
+        ),
         limit: int = Query(100, ge=1, le=1000),
         offset: int = Query(0, ge=0, le=10**9),
     ) -> list[dict]:
         refresh_index()
-        total, rows = search_studies(queue.engine, StudyQuery(
-            state=state, categories=tuple(category or ()), min_diameter_mm=min_diameter_mm,
-            min_lesions=min_lesions, max_lesions=max_lesions, analysed_after=_as_utc(analysed_after),
-            analysed_before=_as_utc(analysed_before), text=q, limit=limit, offset=offset))
+        total, rows = search_studies(
+            queue.engine,
+            StudyQuery(
+                state=state,
+                categories=tuple(category or ()),
+                min_diameter_mm=min_diameter_mm,
+                min_lesions=min_lesions,
+                max_lesions=max_lesions,
+                analysed_after=_as_utc(analysed_after),
+                analysed_before=_as_utc(analysed_before),
+                text=q,
+                limit=limit,
+                offset=offset,
+            ),
+        )
         response.headers["X-Total-Count"] = str(total)
         return [summary(library, row) for row in rows]
 
@@ -202,16 +256,22 @@ def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_optio
             path = library.file(study_id, relative)
         except UnknownStudyError as error:
             raise HTTPException(404, str(error)) from error
-        media = {".html": "text/html", ".pdf": "application/pdf", ".json": "application/json",
-                 ".png": "image/png", ".dcm": "application/dicom"}.get(path.suffix, "application/octet-stream")
+        media = {
+            ".html": "text/html",
+            ".pdf": "application/pdf",
+            ".json": "application/json",
+            ".png": "image/png",
+            ".dcm": "application/dicom",
+        }.get(path.suffix, "application/octet-stream")
         return FileResponse(path, media_type=media)
 
-    @app.post("/api/studies", status_code=202, openapi_extra=ZIP_BODY,
-              summary="Upload a study (zip) and start its analysis")
-    async def upload_study(request: Request,
-                           high_risk: bool | None = Query(None, description="Patient at high risk for HCC "
-                                                                             "(LI-RADS); not stated: assumed")
-                           ) -> JSONResponse:
+    @app.post(
+        "/api/studies", status_code=202, openapi_extra=ZIP_BODY, summary="Upload a study (zip) and start its analysis"
+    )
+    async def upload_study(
+        request: Request,
+        high_risk: bool | None = Query(None, description="Patient at high risk for HCC (LI-RADS); not stated: assumed"),
+    ) -> JSONResponse:
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > max_bytes:
             raise HTTPException(413, f"the upload is larger than the limit of {max_upload_mb:.0f} MiB")
@@ -227,24 +287,43 @@ def create_app(data_dir: Path | str, max_upload_mb: float = 2048, analysis_optio
             folder.mkdir()
             shutil.move(str(Path(scratch) / INPUT_FOLDER), folder / INPUT_FOLDER)  # the worker finds root again
         queue_analysis(library, queue, study_id, {} if high_risk is None else {"high_risk": high_risk})
-        return JSONResponse({"id": study_id, "status_url": f"/api/studies/{study_id}",
-                             "viewer_url": f"/studies/{study_id}"}, status_code=202)
+        return JSONResponse(
+            {"id": study_id, "status_url": f"/api/studies/{study_id}", "viewer_url": f"/studies/{study_id}"},
+            status_code=202,
+        )
 
-    @app.post("/api/studies/pacs", status_code=202, summary="Analyse a study of the PACS (by Study Instance UID) "
-              "and send its SEG and SR back")
+    @app.post(
+        "/api/studies/pacs",
+        status_code=202,
+        summary="Analyse a study of the PACS (by Study Instance UID) and send its SEG and SR back",
+    )
     def submit_from_pacs(request_body: PacsRequest) -> JSONResponse:
         if pacs is None:
             raise HTTPException(409, "this server has no PACS; start it with --pacs URL (a DICOMweb root)")
         study_id = submit_pacs_study(library, queue, request_body.study_instance_uid, request_body.high_risk)
-        return JSONResponse({"id": study_id, "status_url": f"/api/studies/{study_id}",
-                             "viewer_url": f"/studies/{study_id}"}, status_code=202)
+        return JSONResponse(
+            {"id": study_id, "status_url": f"/api/studies/{study_id}", "viewer_url": f"/studies/{study_id}"},
+            status_code=202,
+        )
 
     return app
 
 
 State = Literal["queued", "running", "done", "failed"]
-Category = Literal["LR-1", "LR-2", "LR-3", "LR-4", "LR-5", "LR-M", "LR-TIV", "LR-NC", "LR-TR Viable",
-                   "LR-TR Nonviable", "LR-TR Equivocal", "LR-TR Nonevaluable"]
+Category = Literal[
+    "LR-1",
+    "LR-2",
+    "LR-3",
+    "LR-4",
+    "LR-5",
+    "LR-M",
+    "LR-TIV",
+    "LR-NC",
+    "LR-TR Viable",
+    "LR-TR Nonviable",
+    "LR-TR Equivocal",
+    "LR-TR Nonevaluable",
+]
 
 
 def _as_utc(moment: datetime | None) -> datetime | None:
@@ -260,8 +339,9 @@ def _as_utc(moment: datetime | None) -> datetime | None:
 class PacsRequest(BaseModel):
     """A study in the PACS to analyse."""
 
-    study_instance_uid: str = Field(pattern=r"^[0-9]+(\.[0-9]+)*$", max_length=64,
-                                    description="The study's Study Instance UID (0020,000D)")
+    study_instance_uid: str = Field(
+        pattern=r"^[0-9]+(\.[0-9]+)*$", max_length=64, description="The study's Study Instance UID (0020,000D)"
+    )
     high_risk: bool | None = Field(None, description="Patient at high risk for HCC (LI-RADS); not stated: assumed")
 
 
@@ -279,27 +359,51 @@ def _viewer_data(study_id: str, result, folder: Path) -> dict:
     for lesion in seg.lesions if seg else []:
         entry = characterized.get(lesion.id)
         x, y, _ = lesion.centroid_mm
-        lesions.append({
-            "id": lesion.id, "volume_ml": lesion.volume_ml,
-            "longest_axial_diameter_mm": lesion.longest_axial_diameter_mm, "short_axis_mm": lesion.short_axis_mm,
-            "longest_3d_diameter_mm": lesion.longest_3d_diameter_mm,
-            # The long axis' slice, as the report shows; NiiVue works in RAS millimetres.
-            "position_lps_mm": [x, y, lesion.axial_slice_z_mm], "position_ras_mm": [-x, -y, lesion.axial_slice_z_mm],
-            "lirads": None if entry is None else {
-                "category": entry.category, "size_mm": entry.size_mm, "reasons": entry.reasons,
-                "type_estimate": entry.lesion_type_estimate,
-                "features": {name: f.value for name, f in entry.features.items()}},
-        })
+        lesions.append(
+            {
+                "id": lesion.id,
+                "volume_ml": lesion.volume_ml,
+                "longest_axial_diameter_mm": lesion.longest_axial_diameter_mm,
+                "short_axis_mm": lesion.short_axis_mm,
+                "longest_3d_diameter_mm": lesion.longest_3d_diameter_mm,
+                # The long axis' slice, as the report shows; NiiVue works in RAS millimetres.
+                "position_lps_mm": [x, y, lesion.axial_slice_z_mm],
+                "position_ras_mm": [-x, -y, lesion.axial_slice_z_mm],
+                "lirads": None
+                if entry is None
+                else {
+                    "category": entry.category,
+                    "size_mm": entry.size_mm,
+                    "reasons": entry.reasons,
+                    "type_estimate": entry.lesion_type_estimate,
+                    "features": {name: f.value for name, f in entry.features.items()},
+                },
+            }
+        )
     # A button per phase; series of unknown phase get one each, keyed by series id.
-    phases = [{"key": v.phase if v.phase != "unknown" else v.series_id, "phase": v.phase,
-               "label": PHASE_LABELS[v.phase] if v.phase != "unknown" else f"{v.series_id} (phase unknown)",
-               "series_id": v.series_id, "url": base + v.file, "aligned": v.aligned} for v in result.viewer_volumes]
+    phases = [
+        {
+            "key": v.phase if v.phase != "unknown" else v.series_id,
+            "phase": v.phase,
+            "label": PHASE_LABELS[v.phase] if v.phase != "unknown" else f"{v.series_id} (phase unknown)",
+            "series_id": v.series_id,
+            "url": base + v.file,
+            "aligned": v.aligned,
+        }
+        for v in result.viewer_volumes
+    ]
     segmented = seg.series_id if seg else None
     first = phases[0]["key"] if phases else None
-    default = next((p["key"] for p in phases if p["phase"] == "portal_venous"),
-                   next((p["key"] for p in phases if p["series_id"] == segmented), first))
+    default = next(
+        (p["key"] for p in phases if p["phase"] == "portal_venous"),
+        next((p["key"] for p in phases if p["series_id"] == segmented), first),
+    )
     return {
-        "id": study_id, "phases": phases, "default_phase": default, "overlays": overlays, "lesions": lesions,
+        "id": study_id,
+        "phases": phases,
+        "default_phase": default,
+        "overlays": overlays,
+        "lesions": lesions,
         "liver_volume_ml": seg.liver_volume_ml if seg else None,
         "tumour_burden_percent": seg.tumour_burden_percent if seg else None,
         "report_url": base + "report.html" if (folder / "report.html").is_file() else None,

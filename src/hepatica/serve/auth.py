@@ -40,8 +40,7 @@ def create_token(engine: Engine, name: str, role: str) -> str:
         raise HepaticaInputError(f"role must be one of {ROLES}, not {role!r}")
     token = "hep_" + secrets.token_urlsafe(32)
     with Session(engine) as session, session.begin():
-        session.add(ApiToken(name=name[:100], role=role, token_sha256=_digest(token), created=utc_now(),
-                             revoked=False))
+        session.add(ApiToken(name=name[:100], role=role, token_sha256=_digest(token), created=utc_now(), revoked=False))
     return token
 
 
@@ -52,8 +51,9 @@ def revoke_token(engine: Engine, token_id: int) -> bool:
 
 def list_tokens(engine: Engine) -> list[TokenInfo]:
     with Session(engine) as session:
-        return [TokenInfo(t.id, t.name, t.role, t.revoked)
-                for t in session.scalars(select(ApiToken).order_by(ApiToken.id))]
+        return [
+            TokenInfo(t.id, t.name, t.role, t.revoked) for t in session.scalars(select(ApiToken).order_by(ApiToken.id))
+        ]
 
 
 def tokens_exist(engine: Engine) -> bool:

@@ -22,8 +22,9 @@ def serving(folder: Path | str, start_timeout_s: float = 30.0, **options) -> Ite
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(folder, **options), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(folder, **options), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, name="hepatica-serve", daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout_s

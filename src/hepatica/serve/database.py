@@ -78,8 +78,9 @@ class ResultLesion(Base):
 
     __tablename__ = "result_lesions"
 
-    study_id: Mapped[str] = mapped_column(String(100), ForeignKey("results.study_id", ondelete="CASCADE"),
-                                          primary_key=True)
+    study_id: Mapped[str] = mapped_column(
+        String(100), ForeignKey("results.study_id", ondelete="CASCADE"), primary_key=True
+    )
     lesion: Mapped[int] = mapped_column(Integer, primary_key=True)
     volume_ml: Mapped[float] = mapped_column(Float)
     longest_axial_diameter_mm: Mapped[float] = mapped_column(Float)
@@ -139,6 +140,7 @@ def open_database(url: str) -> Engine:
     """An engine for ``url`` with the schema migrated to the latest version."""
     engine = create_engine(url, pool_pre_ping=True, future=True)
     if engine.dialect.name == "sqlite":
+
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection, _record) -> None:
             cursor = connection.cursor()
@@ -146,6 +148,7 @@ def open_database(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")  # wait for another process' write instead of failing
             cursor.execute("PRAGMA foreign_keys=ON")  # a result's lesions go with it
             cursor.close()
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:

@@ -64,8 +64,11 @@ class StudyLibrary:
         """Ids of the folders holding a result or a status, newest first."""
         if not self.root.is_dir():
             return []
-        found = [p for p in self.root.iterdir() if p.is_dir() and STUDY_ID.match(p.name)
-                 and ((p / RESULT_FILE).is_file() or (p / STATUS_FILE).is_file())]
+        found = [
+            p
+            for p in self.root.iterdir()
+            if p.is_dir() and STUDY_ID.match(p.name) and ((p / RESULT_FILE).is_file() or (p / STATUS_FILE).is_file())
+        ]
         return [p.name for p in sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)]
 
     def status(self, study_id: str) -> StudyStatus:

@@ -52,16 +52,19 @@ class Pacs:
         try:
             return action()
         except (requests.ConnectionError, requests.Timeout) as error:
-            raise PacsUnavailableError(f"the PACS at {self.url} is not reachable ({what}); the job will be "
-                                       "retried") from error
+            raise PacsUnavailableError(
+                f"the PACS at {self.url} is not reachable ({what}); the job will be retried"
+            ) from error
         except requests.HTTPError as error:
             status = error.response.status_code if error.response is not None else 0
             if status == 404:
-                raise HepaticaInputError(f"the PACS at {self.url} has no such study ({what}); check the Study "
-                                         "Instance UID") from error
+                raise HepaticaInputError(
+                    f"the PACS at {self.url} has no such study ({what}); check the Study Instance UID"
+                ) from error
             if status >= 500 or status in (408, 429, 503):
-                raise PacsUnavailableError(f"the PACS at {self.url} failed ({status}, {what}); the job will be "
-                                           "retried") from error
+                raise PacsUnavailableError(
+                    f"the PACS at {self.url} failed ({status}, {what}); the job will be retried"
+                ) from error
             raise HepaticaInputError(f"the PACS at {self.url} refused the request ({status}, {what})") from error
 
 
@@ -69,4 +72,5 @@ def _with_timeout(request, timeout_s: float):
     def call(method, url, **kwargs):
         kwargs.setdefault("timeout", timeout_s)
         return request(method, url, **kwargs)
+
     return call

@@ -52,8 +52,15 @@ class JobQueue:
         """Queue an analysis of ``study_id``; the job id. Options may name a PACS study (``pacs_study``)."""
         options = dict(options or {})
         with Session(self.engine) as session, session.begin():
-            job = Job(study_id=study_id, state="queued", options=options, attempts=0, max_attempts=max_attempts,
-                      submitted=utc_now(), pacs_study_uid=options.get("pacs_study"))
+            job = Job(
+                study_id=study_id,
+                state="queued",
+                options=options,
+                attempts=0,
+                max_attempts=max_attempts,
+                submitted=utc_now(),
+                pacs_study_uid=options.get("pacs_study"),
+            )
             session.add(job)
             session.flush()
             return job.id
@@ -63,24 +70,39 @@ class JobQueue:
         now = utc_now()
         claimable = or_(
             and_(Job.state == "queued", or_(Job.not_before.is_(None), Job.not_before <= now)),
-            and_(Job.state == "running", Job.lease_expires < now))
+            and_(Job.state == "running", Job.lease_expires < now),
+        )
         with self.engine.connect() as connection:
             candidates = connection.execute(select(Job.id).where(claimable).order_by(Job.id).limit(20)).scalars().all()
         for job_id in candidates:
             token = secrets.token_hex(16)
             with self.engine.begin() as connection:
-                won = connection.execute(
-                    update(Job).where(Job.id == job_id, claimable).values(
-                        state="running", lease_owner=worker[:200], lease_token=token,
-                        lease_expires=now + self.lease, attempts=Job.attempts + 1)).rowcount == 1
+                won = (
+                    connection.execute(
+                        update(Job)
+                        .where(Job.id == job_id, claimable)
+                        .values(
+                            state="running",
+                            lease_owner=worker[:200],
+                            lease_token=token,
+                            lease_expires=now + self.lease,
+                            attempts=Job.attempts + 1,
+                        )
+                    ).rowcount
+                    == 1
+                )
             if not won:
                 continue  # another worker was faster
             with Session(self.engine) as session:
                 job = session.get(Job, job_id)
                 attempts, limit, study, options = job.attempts, job.max_attempts, job.study_id, dict(job.options or {})
             if attempts > limit:
-                self._end(job_id, token, "failed", f"gave up after {limit} attempts (the worker stopped each "
-                          "time: out of memory or killed?)")
+                self._end(
+                    job_id,
+                    token,
+                    "failed",
+                    f"gave up after {limit} attempts (the worker stopped each time: out of memory or killed?)",
+                )
                 continue
             return Claim(job_id, study, options, attempts, limit, token)
         return None
@@ -88,9 +110,14 @@ class JobQueue:
     def heartbeat(self, claim: Claim) -> None:
         """Extend the lease; LeaseLostError if the job is no longer this claim's."""
         with Session(self.engine) as session, session.begin():
-            held = session.execute(update(Job).where(Job.id == claim.job_id, Job.lease_token == claim.token,
-                                                     Job.state == "running")
-                                   .values(lease_expires=utc_now() + self.lease)).rowcount == 1
+            held = (
+                session.execute(
+                    update(Job)
+                    .where(Job.id == claim.job_id, Job.lease_token == claim.token, Job.state == "running")
+                    .values(lease_expires=utc_now() + self.lease)
+                ).rowcount
+                == 1
+            )
         if not held:
             raise LeaseLostError(f"job {claim.job_id} is no longer held by this worker")
 
@@ -142,6 +169,11 @@ class JobQueue:
 
     @staticmethod
     def _end_in(session: Session, job_id: int, token: str, state: str, error: str | None) -> bool:
-        return session.execute(update(Job).where(Job.id == job_id, Job.lease_token == token, Job.state == "running")
-                               .values(state=state, error=error, finished=utc_now(), lease_token=None,
-                                       lease_expires=None)).rowcount == 1
+        return (
+            session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.lease_token == token, Job.state == "running")
+                .values(state=state, error=error, finished=utc_now(), lease_token=None, lease_expires=None)
+            ).rowcount
+            == 1
+        )

@@ -26,31 +26,46 @@ from hepatica.serve.library import RESULT_FILE
 log = logging.getLogger("hepatica.serve")
 
 
-def record_result(session: Session, study_id: str, result: StudyResult, job_id: int | None = None,
-                  source_mtime_ns: int | None = None) -> None:
+def record_result(
+    session: Session, study_id: str, result: StudyResult, job_id: int | None = None, source_mtime_ns: int | None = None
+) -> None:
     """Write (or replace) the study's result rows in ``session``'s transaction; ``source_mtime_ns`` is the
     modification time of the result.json they were read from (so a rewritten one is indexed again)."""
     seg, lirads = result.segmentation, result.lirads
     categories = {entry.id: entry.category for entry in (lirads.lesions if lirads else [])}
-    modalities = sorted({s.modality for s in result.study.series if s.used_for_phase} or
-                        {s.modality for s in result.study.series})
+    modalities = sorted(
+        {s.modality for s in result.study.series if s.used_for_phase} or {s.modality for s in result.study.series}
+    )
     session.execute(delete(ResultLesion).where(ResultLesion.study_id == study_id))
     session.execute(delete(Result).where(Result.study_id == study_id))
     session.flush()
-    session.add(Result(
-        study_id=study_id, job_id=job_id, created=datetime.fromisoformat(result.provenance.created_utc),
-        study_instance_uid=result.study.study_uid, modality="/".join(modalities)[:16] or None,
-        phases=list(result.study.phases_present),
-        liver_volume_ml=seg.liver_volume_ml if seg else None, lesion_count=seg.lesion_count if seg else None,
-        lesion_volume_ml=seg.lesion_volume_ml if seg else None,
-        tumour_burden_percent=seg.tumour_burden_percent if seg else None,
-        categories=[entry.category for entry in (lirads.lesions if lirads else [])],
-        source_mtime_ns=source_mtime_ns))
+    session.add(
+        Result(
+            study_id=study_id,
+            job_id=job_id,
+            created=datetime.fromisoformat(result.provenance.created_utc),
+            study_instance_uid=result.study.study_uid,
+            modality="/".join(modalities)[:16] or None,
+            phases=list(result.study.phases_present),
+            liver_volume_ml=seg.liver_volume_ml if seg else None,
+            lesion_count=seg.lesion_count if seg else None,
+            lesion_volume_ml=seg.lesion_volume_ml if seg else None,
+            tumour_burden_percent=seg.tumour_burden_percent if seg else None,
+            categories=[entry.category for entry in (lirads.lesions if lirads else [])],
+            source_mtime_ns=source_mtime_ns,
+        )
+    )
     session.flush()  # the result row before its lesions (foreign key)
     for lesion in seg.lesions if seg else []:
-        session.add(ResultLesion(study_id=study_id, lesion=lesion.id, volume_ml=lesion.volume_ml,
-                                 longest_axial_diameter_mm=lesion.longest_axial_diameter_mm,
-                                 category=categories.get(lesion.id)))
+        session.add(
+            ResultLesion(
+                study_id=study_id,
+                lesion=lesion.id,
+                volume_ml=lesion.volume_ml,
+                longest_axial_diameter_mm=lesion.longest_axial_diameter_mm,
+                category=categories.get(lesion.id),
+            )
+        )
 
 
 def index_folders(engine: Engine, library) -> int:
@@ -117,9 +132,11 @@ def search_studies(engine: Engine, query: StudyQuery) -> tuple[int, list[StudyRo
     latest = select(Job.study_id, func.max(Job.id).label("job_id")).group_by(Job.study_id).subquery("latest")
     conditions = []
     if query.state is not None:
-        conditions.append(or_(Job.state == query.state,
-                              and_(Job.id.is_(None), Result.study_id.is_not(None))) if query.state == "done"
-                          else Job.state == query.state)
+        conditions.append(
+            or_(Job.state == query.state, and_(Job.id.is_(None), Result.study_id.is_not(None)))
+            if query.state == "done"
+            else Job.state == query.state
+        )
     if query.text:
         escaped = query.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         conditions.append(ids.c.study_id.like(f"%{escaped}%", escape="\\"))
@@ -138,17 +155,20 @@ def search_studies(engine: Engine, query: StudyQuery) -> tuple[int, list[StudyRo
         if query.min_diameter_mm is not None:
             lesion.append(ResultLesion.longest_axial_diameter_mm >= query.min_diameter_mm)
         conditions.append(exists().where(*lesion))
-    joined = (select(ids.c.study_id, Job.state, Result)
-              .select_from(ids)
-              .outerjoin(latest, latest.c.study_id == ids.c.study_id)
-              .outerjoin(Job, Job.id == latest.c.job_id)
-              .outerjoin(Result, Result.study_id == ids.c.study_id)
-              .where(*conditions))
+    joined = (
+        select(ids.c.study_id, Job.state, Result)
+        .select_from(ids)
+        .outerjoin(latest, latest.c.study_id == ids.c.study_id)
+        .outerjoin(Job, Job.id == latest.c.job_id)
+        .outerjoin(Result, Result.study_id == ids.c.study_id)
+        .where(*conditions)
+    )
     with Session(engine) as session:
         total = session.scalar(select(func.count()).select_from(joined.subquery()))
         newest = func.coalesce(Job.submitted, Result.created)
-        rows = session.execute(joined.order_by(newest.desc(), ids.c.study_id.desc())
-                               .limit(query.limit).offset(query.offset)).all()
+        rows = session.execute(
+            joined.order_by(newest.desc(), ids.c.study_id.desc()).limit(query.limit).offset(query.offset)
+        ).all()
         session.expunge_all()
     return total, [StudyRow(study_id, state, result) for study_id, state, result in rows]
 
@@ -157,8 +177,9 @@ def study_row(engine: Engine, study_id: str) -> StudyRow:
     """One study's latest job state and result row (either may be None)."""
     with Session(engine) as session:
         result = session.get(Result, study_id)
-        state = session.scalars(select(Job.state).where(Job.study_id == study_id).order_by(Job.id.desc())
-                                .limit(1)).first()
+        state = session.scalars(
+            select(Job.state).where(Job.study_id == study_id).order_by(Job.id.desc()).limit(1)
+        ).first()
         session.expunge_all()
     return StudyRow(study_id, state, result)
 
@@ -178,7 +199,13 @@ def summary(library, row: StudyRow) -> dict:
     entry = {"id": row.study_id, "status": status}
     if row.result is not None:
         result = row.result
-        entry.update(phases=result.phases, modality=result.modality, liver_volume_ml=result.liver_volume_ml,
-                     lesion_count=result.lesion_count, tumour_burden_percent=result.tumour_burden_percent,
-                     categories=result.categories, created_utc=_utc(result.created).isoformat(timespec="seconds"))
+        entry.update(
+            phases=result.phases,
+            modality=result.modality,
+            liver_volume_ml=result.liver_volume_ml,
+            lesion_count=result.lesion_count,
+            tumour_burden_percent=result.tumour_burden_percent,
+            categories=result.categories,
+            created_utc=_utc(result.created).isoformat(timespec="seconds"),
+        )
     return entry

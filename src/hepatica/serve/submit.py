@@ -17,8 +17,12 @@ def new_study_id(kind: str) -> str:
 
 def queue_analysis(library: StudyLibrary, queue: JobQueue, study_id: str, options: dict) -> int:
     """Record the study as queued (its folder exists) and submit its job; the job id."""
-    library.write_status(study_id, StudyStatus(state="queued", step="Waiting for the analyses before it",
-                                               submitted_utc=utc_now(), options=options))
+    library.write_status(
+        study_id,
+        StudyStatus(
+            state="queued", step="Waiting for the analyses before it", submitted_utc=utc_now(), options=options
+        ),
+    )
     return queue.submit(study_id, options)
 
 

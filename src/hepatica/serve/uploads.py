@@ -36,8 +36,11 @@ async def receive_upload(chunks: AsyncIterator[bytes], target: Path, max_bytes: 
         async for chunk in chunks:
             written += len(chunk)
             if written > max_bytes:
-                raise UploadError(f"the upload is larger than the limit of {max_bytes / 2**20:.0f} MiB; send a "
-                                  "smaller study or start the server with a larger --max-upload-mb", 413)
+                raise UploadError(
+                    f"the upload is larger than the limit of {max_bytes / 2**20:.0f} MiB; send a "
+                    "smaller study or start the server with a larger --max-upload-mb",
+                    413,
+                )
             await out.write(chunk)
     if written == 0:
         raise UploadError("the upload is empty: send a zip of the study's DICOM or NIfTI files")
@@ -89,8 +92,9 @@ def _check_members(members: list[zipfile.ZipInfo], max_unpacked_bytes: int) -> N
         name = member.filename
         parts = PurePosixPath(name.replace("\\", "/")).parts
         if name.startswith(("/", "\\")) or (parts and ":" in parts[0]) or ".." in parts or not parts:
-            raise UploadError(f"the zip archive holds a file outside its own folder ({name!r}); zip the study "
-                              "folder itself")
+            raise UploadError(
+                f"the zip archive holds a file outside its own folder ({name!r}); zip the study folder itself"
+            )
         if stat.S_ISLNK(member.external_attr >> 16):
             raise UploadError(f"the zip archive holds a link ({name!r}); zip the files themselves")
         total += member.file_size

@@ -32,8 +32,9 @@ class OrthancWatcher:
     """Queues the new stable studies of the Orthanc whose REST root is ``url`` (e.g. ``http://127.0.0.1:8042``;
     credentials may be given in the URL)."""
 
-    def __init__(self, url: str, library: StudyLibrary, queue: JobQueue, high_risk: bool | None = None,
-                 timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, url: str, library: StudyLibrary, queue: JobQueue, high_risk: bool | None = None, timeout_s: float = 30.0
+    ) -> None:
         self.url = url.rstrip("/")
         parts = urlsplit(self.url)
         self.source = f"orthanc:{parts.hostname}:{parts.port or 80}{parts.path}"  # no credentials in the database
@@ -78,8 +79,10 @@ class OrthancWatcher:
         study_uid = (study or {}).get("MainDicomTags", {}).get("StudyInstanceUID")
         if not study_uid or self.queue.has_pacs_study(study_uid):
             return None  # deleted meanwhile, or analysed already
-        modalities = {series.get("MainDicomTags", {}).get("Modality") for series in
-                      self._get(f"/studies/{orthanc_id}/series") or []}
+        modalities = {
+            series.get("MainDicomTags", {}).get("Modality")
+            for series in self._get(f"/studies/{orthanc_id}/series") or []
+        }
         if not modalities & set(ANALYSED_MODALITIES):
             log.info("Orthanc study %s has no CT or MR series; not analysed", orthanc_id)
             return None
@@ -92,13 +95,16 @@ class OrthancWatcher:
         try:
             response = self.session.get(self.url + path, params=params, timeout=self.timeout_s)
         except (requests.ConnectionError, requests.Timeout) as error:
-            raise PacsUnavailableError(f"Orthanc at {self._safe_url()} is not reachable; watching again at the "
-                                       "next poll") from error
+            raise PacsUnavailableError(
+                f"Orthanc at {self._safe_url()} is not reachable; watching again at the next poll"
+            ) from error
         if response.status_code == 404 and path != "/changes":
             return None
         if response.status_code >= 400:
-            raise PacsUnavailableError(f"Orthanc at {self._safe_url()} answered {response.status_code} to GET "
-                                       f"{path}; is this its REST root (not the DICOMweb one)?")
+            raise PacsUnavailableError(
+                f"Orthanc at {self._safe_url()} answered {response.status_code} to GET "
+                f"{path}; is this its REST root (not the DICOMweb one)?"
+            )
         return response.json()
 
     def _safe_url(self) -> str:

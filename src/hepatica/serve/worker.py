@@ -36,9 +36,16 @@ log = logging.getLogger("hepatica.serve")
 class Worker:
     """Claims and runs jobs of ``queue`` for the studies of ``library``."""
 
-    def __init__(self, library: StudyLibrary, queue: JobQueue, analysis_options: dict | None = None,
-                 name: str | None = None, pacs: Pacs | None = None, pacs_retry_seconds: float = 30.0,
-                 database_patience_s: float = 600.0) -> None:
+    def __init__(
+        self,
+        library: StudyLibrary,
+        queue: JobQueue,
+        analysis_options: dict | None = None,
+        name: str | None = None,
+        pacs: Pacs | None = None,
+        pacs_retry_seconds: float = 30.0,
+        database_patience_s: float = 600.0,
+    ) -> None:
         self.library = library
         self.queue = queue
         self.options = dict(analysis_options or {})
@@ -73,25 +80,33 @@ class Worker:
         attempt = folder / f".attempt-{claim.token}"
         lost = threading.Event()
         beating = threading.Event()
-        heart = threading.Thread(target=self._beat, args=(claim, lost, beating), daemon=True,
-                                 name=f"hepatica-heartbeat-{claim.job_id}")
+        heart = threading.Thread(
+            target=self._beat, args=(claim, lost, beating), daemon=True, name=f"hepatica-heartbeat-{claim.job_id}"
+        )
         heart.start()
         status = self._status(claim)
 
         def progress(step: str, number: int, total: int) -> None:
             if lost.is_set():
                 raise LeaseLostError(f"job {claim.job_id} was taken over by another worker")
-            self.library.write_status(claim.study_id, status.model_copy(update={
-                "state": "running", "step": step, "number": number, "total": total}))
+            self.library.write_status(
+                claim.study_id,
+                status.model_copy(update={"state": "running", "step": step, "number": number, "total": total}),
+            )
 
         options = dict(claim.options)
         study_uid = options.pop("pacs_study", None)
         try:
             if study_uid is not None:
                 self._pull(study_uid, folder / INPUT_FOLDER, progress)
-            analyze(analysis_root(folder / INPUT_FOLDER), attempt, progress=progress,
-                    command="serve pacs" if study_uid else "serve upload",
-                    uid_seed=f"{claim.study_id}/job-{claim.job_id}", **{**self.options, **options})
+            analyze(
+                analysis_root(folder / INPUT_FOLDER),
+                attempt,
+                progress=progress,
+                command="serve pacs" if study_uid else "serve upload",
+                uid_seed=f"{claim.study_id}/job-{claim.job_id}",
+                **{**self.options, **options},
+            )
             self._patiently(lambda: self.queue.heartbeat(claim), claim, status)  # still ours: push back, publish
             if study_uid is not None:
                 progress("Sending the SEG and SR to the PACS", 7, 7)
@@ -132,14 +147,19 @@ class Worker:
                 if time.monotonic() > deadline:
                     raise
                 log.warning("job %s: the database does not answer; trying again", claim.job_id)
-                self.library.write_status(claim.study_id, status.model_copy(update={
-                    "state": "running", "step": "Analysed; waiting for the job database to answer"}))
+                self.library.write_status(
+                    claim.study_id,
+                    status.model_copy(
+                        update={"state": "running", "step": "Analysed; waiting for the job database to answer"}
+                    ),
+                )
                 time.sleep(2.0)
 
     def _require_pacs(self) -> Pacs:
         if self.pacs is None:
-            raise HepaticaInputError("this job names a PACS study but the worker has no PACS (start it with "
-                                     "--pacs URL)")
+            raise HepaticaInputError(
+                "this job names a PACS study but the worker has no PACS (start it with --pacs URL)"
+            )
         return self.pacs
 
     def _pull(self, study_uid: str, inputs: Path, progress) -> None:
@@ -167,9 +187,17 @@ class Worker:
 
     def _finish(self, claim: Claim, status: StudyStatus, error: str | None = None, final: bool = True) -> None:
         state = ("failed" if final else "queued") if error else "done"
-        self.library.write_status(claim.study_id, status.model_copy(update={
-            "state": state, "error": error, "step": {"done": "Done", "failed": "Failed"}.get(state, "Waiting to retry"),
-            "finished_utc": utc_now() if state != "queued" else None}))
+        self.library.write_status(
+            claim.study_id,
+            status.model_copy(
+                update={
+                    "state": state,
+                    "error": error,
+                    "step": {"done": "Done", "failed": "Failed"}.get(state, "Waiting to retry"),
+                    "finished_utc": utc_now() if state != "queued" else None,
+                }
+            ),
+        )
 
 
 def _pacs_objects(attempt: Path) -> list[Path]:

@@ -10,7 +10,9 @@ from hepatica.radiomics.features.texture import Matrix, directional_features, sh
 def cooccurrence(levels: np.ndarray, n_levels: int, direction) -> Matrix:
     """Symmetric co-occurrence counts (Ng x Ng) of neighbours along ``direction`` and its opposite."""
     a, b = shifted_pairs(levels, direction)
-    counts = np.bincount((a.astype(np.intp) - 1) * n_levels + (b - 1), minlength=n_levels * n_levels).reshape(n_levels, n_levels)
+    counts = np.bincount((a.astype(np.intp) - 1) * n_levels + (b - 1), minlength=n_levels * n_levels).reshape(
+        n_levels, n_levels
+    )
     return Matrix((counts + counts.T).astype(np.float64), np.count_nonzero(levels))
 
 

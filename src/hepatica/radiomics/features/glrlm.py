@@ -29,7 +29,7 @@ def runs(levels: np.ndarray, direction) -> tuple[np.ndarray, np.ndarray]:
         planes, stack = np.moveaxis(levels, axis, 0), np.moveaxis(rows, -1, 0)
         for t in range(n[axis]):
             first = [(n[axis] - 1) * max(0, step) - t * step for step in steps]
-            stack[t, first[0]:first[0] + n[others[0]], first[1]:first[1] + n[others[1]]] = planes[t]
+            stack[t, first[0] : first[0] + n[others[0]], first[1] : first[1] + n[others[1]]] = planes[t]
     flat = rows.ravel()
     boundaries = np.concatenate(([0], np.flatnonzero(flat[1:] != flat[:-1]) + 1))
     lengths = np.diff(np.append(boundaries, flat.size))
@@ -45,5 +45,6 @@ def run_length_matrix(levels: np.ndarray, n_levels: int, direction) -> Matrix:
 
 def glrlm_features(levels: np.ndarray, n_levels: int, dimensions=("2D", "3D")) -> dict[str, float]:
     """GLRLM features under all six aggregation methods (tags like ``rlm_sre_3D_avg``)."""
-    return directional_features(levels, n_levels, run_length_matrix, lambda m: size_matrix_features(m, "rlm"),
-                                dimensions)
+    return directional_features(
+        levels, n_levels, run_length_matrix, lambda m: size_matrix_features(m, "rlm"), dimensions
+    )

@@ -23,7 +23,10 @@ def ivh_features(values: np.ndarray, low: float, high: float, step: float) -> di
         return float(intensities[at_most].min()) if at_most.any() else float(high + step)
 
     features = {
-        "ivh_v10": volume_at(10), "ivh_v90": volume_at(90), "ivh_i10": intensity_at(10), "ivh_i90": intensity_at(90),
+        "ivh_v10": volume_at(10),
+        "ivh_v90": volume_at(90),
+        "ivh_i10": intensity_at(10),
+        "ivh_i90": intensity_at(90),
     }
     features["ivh_diff_v10_v90"] = features["ivh_v10"] - features["ivh_v90"]
     features["ivh_diff_i10_i90"] = features["ivh_i10"] - features["ivh_i90"]

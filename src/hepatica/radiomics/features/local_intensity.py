@@ -36,8 +36,7 @@ def local_intensity_features(image: np.ndarray, mask: np.ndarray, spacing_mm) ->
         return scipy.fft.irfftn(spectrum, shape, workers=-1)[same][sub_mask].astype(np.float64)
 
     sums = sphere_sums(sub_image)
-    clipped = any(s.start - h < 0 or s.stop + h > n
-                  for s, h, n in zip(bounding_box(mask), reach, image.shape))
+    clipped = any(s.start - h < 0 or s.stop + h > n for s, h, n in zip(bounding_box(mask), reach, image.shape))
     # spheres reach outside the image only where the box was clipped at its border
     counts = np.rint(sphere_sums(np.ones(sub_image.shape, np.float32))) if clipped else sphere.sum()
     means = sums / counts

@@ -20,13 +20,15 @@ from hepatica.radiomics.roi import bounding_box
 
 def mesh(mask: np.ndarray, spacing_mm) -> tuple[np.ndarray, np.ndarray]:
     """Vertices (mm, in the array's axis order) and triangles of the mask's surface."""
-    vertices, faces, _, _ = marching_cubes(np.pad(mask, 1).astype(np.float32), level=0.5,
-                                           spacing=tuple(float(s) for s in spacing_mm))
+    vertices, faces, _, _ = marching_cubes(
+        np.pad(mask, 1).astype(np.float32), level=0.5, spacing=tuple(float(s) for s in spacing_mm)
+    )
     return vertices - np.asarray(spacing_mm, dtype=float), faces  # undo the padding's shift
 
 
-def morphology_features(image: np.ndarray, intensity_mask: np.ndarray, morphological_mask: np.ndarray,
-                        spacing_mm) -> dict[str, float]:
+def morphology_features(
+    image: np.ndarray, intensity_mask: np.ndarray, morphological_mask: np.ndarray, spacing_mm
+) -> dict[str, float]:
     """The 25 standardised morphological features."""
     spacing = np.asarray(spacing_mm, dtype=float)
     vertices, faces = mesh(morphological_mask, spacing)
@@ -81,8 +83,10 @@ def _moments(weights: np.ndarray, spacing: np.ndarray) -> tuple[np.ndarray, np.n
     unit weights), from the 2D projections of ``weights`` instead of a list of every voxel's coordinates."""
     positions = [np.arange(n) * s for n, s in zip(weights.shape, spacing)]
     total = weights.sum()
-    centre = np.array([np.dot(weights.sum(axis=tuple(b for b in range(3) if b != a)), positions[a])
-                       for a in range(3)]) / total
+    centre = (
+        np.array([np.dot(weights.sum(axis=tuple(b for b in range(3) if b != a)), positions[a]) for a in range(3)])
+        / total
+    )
     covariance = np.empty((3, 3))
     for a, b in itertools.combinations_with_replacement(range(3), 2):
         u, v = positions[a] - centre[a], positions[b] - centre[b]
@@ -105,8 +109,11 @@ def ellipsoid_area(a: float, b: float, c: float, terms: int = 20) -> float:
     total = 0.0
     for nu in range(terms + 1):
         power_coefficients = legendre.leg2poly([0] * nu + [1])
-        term = sum(coefficient * half_sum**k * product ** (nu - k)
-                   for k, coefficient in enumerate(power_coefficients) if coefficient)
+        term = sum(
+            coefficient * half_sum**k * product ** (nu - k)
+            for k, coefficient in enumerate(power_coefficients)
+            if coefficient
+        )
         total += term / (1 - 4 * nu**2)
     return float(4 * np.pi * a * b * total)
 
@@ -132,7 +139,7 @@ def spatial_autocorrelation(values: np.ndarray, mask: np.ndarray, spacing_mm) ->
 
     def row_spectra(placed) -> np.ndarray:  # rfft along the last axis of the zero-padded box
         rows = np.zeros(inside.shape[:2] + (shape[2],), dtype=np.float32)
-        rows[:, :, :inside.shape[2]][inside] = placed
+        rows[:, :, : inside.shape[2]][inside] = placed
         return scipy.fft.rfft(rows, axis=2, workers=-1)
 
     mask_rows, deviation_rows = row_spectra(1.0), row_spectra(deviation)
@@ -153,7 +160,7 @@ def spatial_autocorrelation(values: np.ndarray, mask: np.ndarray, spacing_mm) ->
         factor *= parts[..., 0::2] + parts[..., 1::2]  # K(k) |D(k)|^2
         cross += float(np.dot(np.sum(factor, axis=(0, 1), dtype=np.float64), weights[block]))
     cross /= np.prod(shape)
-    near_mask = scipy.fft.irfft(near_rows, n=shape[2], axis=2, workers=-1)[:, :, :inside.shape[2]]
+    near_mask = scipy.fft.irfft(near_rows, n=shape[2], axis=2, workers=-1)[:, :, : inside.shape[2]]
     near_mask = near_mask[inside].astype(np.float64)
     weight_sum = np.sum(near_mask)  # sum_ij m_i m_j w_ij
     squares_near_mask = np.sum(deviation**2 * near_mask)  # sum_ij d_i^2 m_j w_ij
@@ -166,8 +173,8 @@ def _spectrum_block(rows: np.ndarray, shape) -> np.ndarray:
     """The 3D spectrum on a block of last-axis frequencies, from the row spectra of the box (zero-padded to
     ``shape`` on the first two axes; the second axis is transformed on the box's planes only)."""
     spectrum = np.zeros((shape[0], shape[1], rows.shape[2]), dtype=np.complex64)
-    spectrum[:rows.shape[0], :rows.shape[1]] = rows
-    planes = spectrum[:rows.shape[0]]
+    spectrum[: rows.shape[0], : rows.shape[1]] = rows
+    planes = spectrum[: rows.shape[0]]
     _store(scipy.fft.fft(planes, axis=1, workers=-1, overwrite_x=True), planes)
     _store(scipy.fft.fft(spectrum, axis=0, workers=-1, overwrite_x=True), spectrum)
     return spectrum
@@ -184,8 +191,10 @@ def _quadrants(shape):
     """(spectrum block, octant block) index pairs covering the first two axes: the spectrum of an even kernel
     at frequency k equals the octant's at min(k, M - k), so the upper half of each axis reads the octant
     reversed."""
-    halves = [((slice(0, m // 2 + 1), slice(0, m // 2 + 1)), (slice(m // 2 + 1, m), slice(m // 2 - 1, 0, -1)))
-              for m in shape[:2]]
+    halves = [
+        ((slice(0, m // 2 + 1), slice(0, m // 2 + 1)), (slice(m // 2 + 1, m), slice(m // 2 - 1, 0, -1)))
+        for m in shape[:2]
+    ]
     for (grid0, octant0), (grid1, octant1) in itertools.product(*halves):
         yield (grid0, grid1), (octant0, octant1)
 

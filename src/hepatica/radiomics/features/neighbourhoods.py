@@ -61,8 +61,9 @@ def ngtdm_matrix_features(matrix: Matrix) -> dict[str, float]:
     i, j = grey[:, None], grey[None, :]
     pi, pj = p[:, None], p[None, :]
     si, sj = s[:, None], s[None, :]
-    contrast = (np.sum(pi * pj * (i - j) ** 2) / (n_present * (n_present - 1)) * np.sum(s) / total
-                if n_present > 1 else 0.0)
+    contrast = (
+        np.sum(pi * pj * (i - j) ** 2) / (n_present * (n_present - 1)) * np.sum(s) / total if n_present > 1 else 0.0
+    )
     busy_denominator = np.sum(np.abs(i * pi - j * pj))
     return {
         "ngt_coarseness": 1.0 / weighted if weighted > 0 else 1e6,
@@ -75,8 +76,13 @@ def ngtdm_matrix_features(matrix: Matrix) -> dict[str, float]:
 
 def ngtdm_features(levels: np.ndarray, n_levels: int, dimensions=("2D", "3D")) -> dict[str, float]:
     """NGTDM features in 2D, 2.5D and 3D (tags like ``ngt_coarseness_3D``)."""
-    return undirected_features(levels, n_levels, grey_tone_difference_matrix,
-                               lambda m: {k: float(v) for k, v in ngtdm_matrix_features(m).items()}, dimensions)
+    return undirected_features(
+        levels,
+        n_levels,
+        grey_tone_difference_matrix,
+        lambda m: {k: float(v) for k, v in ngtdm_matrix_features(m).items()},
+        dimensions,
+    )
 
 
 def dependence_matrix(levels: np.ndarray, n_levels: int, z: int | None) -> Matrix:
@@ -93,5 +99,6 @@ def dependence_matrix(levels: np.ndarray, n_levels: int, z: int | None) -> Matri
 
 def ngldm_features(levels: np.ndarray, n_levels: int, dimensions=("2D", "3D")) -> dict[str, float]:
     """NGLDM features in 2D, 2.5D and 3D (tags like ``ngl_lde_3D``)."""
-    return undirected_features(levels, n_levels, dependence_matrix, lambda m: size_matrix_features(m, "ngl"),
-                               dimensions)
+    return undirected_features(
+        levels, n_levels, dependence_matrix, lambda m: size_matrix_features(m, "ngl"), dimensions
+    )

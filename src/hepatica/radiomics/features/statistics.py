@@ -31,11 +31,19 @@ def distribution_features(values: np.ndarray, prefix: str) -> dict[str, float]:
     p10, p25, median, p75, p90 = percentiles([10, 25, 50, 75, 90])
     robust = (distinct >= p10) & (distinct <= p90)
     robust_mean = np.dot(weights[robust], distinct[robust]) / weights[robust].sum()
-    return _assemble(prefix, mean, variance, np.dot(weights, squared * centred) / n,
-                     np.dot(weights, squared * squared) / n, (p10, p25, median, p75, p90), distinct[0], distinct[-1],
-                     np.dot(weights, np.abs(centred)) / n,
-                     np.dot(weights[robust], np.abs(distinct[robust] - robust_mean)) / weights[robust].sum(),
-                     np.dot(weights, np.abs(distinct - median)) / n)
+    return _assemble(
+        prefix,
+        mean,
+        variance,
+        np.dot(weights, squared * centred) / n,
+        np.dot(weights, squared * squared) / n,
+        (p10, p25, median, p75, p90),
+        distinct[0],
+        distinct[-1],
+        np.dot(weights, np.abs(centred)) / n,
+        np.dot(weights[robust], np.abs(distinct[robust] - robust_mean)) / weights[robust].sum(),
+        np.dot(weights, np.abs(distinct - median)) / n,
+    )
 
 
 def _sample_features(x: np.ndarray, prefix: str) -> dict[str, float]:
@@ -46,9 +54,19 @@ def _sample_features(x: np.ndarray, prefix: str) -> dict[str, float]:
     variance = squared.sum() / n
     p10, p25, median, p75, p90 = quartiles = np.percentile(x, [10, 25, 50, 75, 90])
     robust = x[(x >= p10) & (x <= p90)]
-    return _assemble(prefix, mean, variance, np.dot(squared, centred) / n, np.dot(squared, squared) / n, quartiles,
-                     x.min(), x.max(), np.abs(centred).sum() / n, np.abs(robust - robust.mean()).mean(),
-                     np.abs(x - median).sum() / n)
+    return _assemble(
+        prefix,
+        mean,
+        variance,
+        np.dot(squared, centred) / n,
+        np.dot(squared, squared) / n,
+        quartiles,
+        x.min(),
+        x.max(),
+        np.abs(centred).sum() / n,
+        np.abs(robust - robust.mean()).mean(),
+        np.abs(x - median).sum() / n,
+    )
 
 
 def _assemble(prefix, mean, variance, third, fourth, quantiles, low, high, mad, rmad, medad) -> dict[str, float]:

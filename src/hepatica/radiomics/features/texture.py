@@ -42,7 +42,7 @@ class Matrix:
             sizes = np.union1d(self.sizes, other.sizes)
             counts = np.zeros((rows, sizes.size))
             for part in (self, other):
-                counts[:part.counts.shape[0], np.searchsorted(sizes, part.sizes)] += part.counts
+                counts[: part.counts.shape[0], np.searchsorted(sizes, part.sizes)] += part.counts
             return Matrix(counts, voxels, sizes)
         shape = (rows,) + tuple(max(a, b) for a, b in zip(self.counts.shape[1:], other.counts.shape[1:]))
         return Matrix(_padded(self.counts, shape) + _padded(other.counts, shape), voxels)
@@ -61,12 +61,16 @@ def shifted_pairs(levels: np.ndarray, direction) -> tuple[np.ndarray, np.ndarray
 
 def per_slice(levels: np.ndarray) -> list[tuple[int, np.ndarray]]:
     """(z, slice as a one-slice volume) for the axial slices that hold ROI voxels."""
-    return [(z, levels[z:z + 1]) for z in range(levels.shape[0]) if levels[z].any()]
+    return [(z, levels[z : z + 1]) for z in range(levels.shape[0]) if levels[z].any()]
 
 
-def directional_features(levels: np.ndarray, n_levels: int, build: Callable[[np.ndarray, int, tuple], Matrix],
-                         features: Callable[[Matrix], dict[str, float]],
-                         dimensions: tuple[str, ...] = ("2D", "3D")) -> dict[str, float]:
+def directional_features(
+    levels: np.ndarray,
+    n_levels: int,
+    build: Callable[[np.ndarray, int, tuple], Matrix],
+    features: Callable[[Matrix], dict[str, float]],
+    dimensions: tuple[str, ...] = ("2D", "3D"),
+) -> dict[str, float]:
     """Features of a directional matrix (GLCM, GLRLM) under IBSI's aggregation methods: "2D" gives the 2D and
     2.5D ones, "3D" the 3D ones."""
     results = {}
@@ -83,10 +87,13 @@ def directional_features(levels: np.ndarray, n_levels: int, build: Callable[[np.
     return {f"{tag}_{suffix}": value for suffix, values in results.items() for tag, value in values.items()}
 
 
-def undirected_features(levels: np.ndarray, n_levels: int,
-                        build: Callable[[np.ndarray, int, int | None], Matrix],
-                        features: Callable[[Matrix], dict[str, float]],
-                        dimensions: tuple[str, ...] = ("2D", "3D")) -> dict[str, float]:
+def undirected_features(
+    levels: np.ndarray,
+    n_levels: int,
+    build: Callable[[np.ndarray, int, int | None], Matrix],
+    features: Callable[[Matrix], dict[str, float]],
+    dimensions: tuple[str, ...] = ("2D", "3D"),
+) -> dict[str, float]:
     """Features of a matrix without directions (GLSZM, GLDZM, NGTDM, NGLDM): "2D" gives 2D and 2.5D, "3D" 3D.
 
     ``build(part, n_levels, z)`` gets one slice and its index ``z``, or the volume and None."""

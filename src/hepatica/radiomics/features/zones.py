@@ -38,8 +38,9 @@ def edge_distance(mask: np.ndarray, in_plane: bool) -> np.ndarray:
     return distance[(slice(None),) + (slice(1, -1),) * 2] if in_plane else distance[1:-1, 1:-1, 1:-1]
 
 
-def zone_features(levels: np.ndarray, n_levels: int, morphological_mask: np.ndarray,
-                  dimensions=("2D", "3D")) -> dict[str, float]:
+def zone_features(
+    levels: np.ndarray, n_levels: int, morphological_mask: np.ndarray, dimensions=("2D", "3D")
+) -> dict[str, float]:
     """GLSZM (tags like ``szm_sze_3D``) and GLDZM (``dzm_sde_3D``) features in 2D, 2.5D and 3D, from one
     labelling of the zones per slice or volume; distances to the ROI edge come from ``morphological_mask``."""
     labelled, distances = {}, {}  # by slice index (None: the volume), each computed once
@@ -57,7 +58,7 @@ def zone_features(levels: np.ndarray, n_levels: int, morphological_mask: np.ndar
         key = "3D" if z is None else "2D"
         if key not in distances:
             distances[key] = edge_distance(morphological_mask, in_plane=z is not None)
-        distance = distances[key] if z is None else distances[key][z:z + 1]
+        distance = distances[key] if z is None else distances[key][z : z + 1]
         labels, grey, _ = zones_of(part, z)
         labelled.pop(z)  # the size matrix was built first; free the labels
         zone_distance = np.full(grey.size + 1, np.iinfo(np.int64).max)
@@ -65,8 +66,8 @@ def zone_features(levels: np.ndarray, n_levels: int, morphological_mask: np.ndar
         np.minimum.at(zone_distance, labels[inside], distance[inside].astype(np.int64))
         return size_matrix(grey, zone_distance[1:], n, np.count_nonzero(part))
 
-    features = undirected_features(levels, n_levels, size_zones, lambda m: size_matrix_features(m, "szm"),
-                                   dimensions)
-    features.update(undirected_features(levels, n_levels, distance_zones, lambda m: size_matrix_features(m, "dzm"),
-                                        dimensions))
+    features = undirected_features(levels, n_levels, size_zones, lambda m: size_matrix_features(m, "szm"), dimensions)
+    features.update(
+        undirected_features(levels, n_levels, distance_zones, lambda m: size_matrix_features(m, "dzm"), dimensions)
+    )
     return features

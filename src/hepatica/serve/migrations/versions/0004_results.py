@@ -33,8 +33,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "result_lesions",
-        sa.Column("study_id", sa.String(100), sa.ForeignKey("results.study_id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column("study_id", sa.String(100), sa.ForeignKey("results.study_id", ondelete="CASCADE"), primary_key=True),
         sa.Column("lesion", sa.Integer, primary_key=True),
         sa.Column("volume_ml", sa.Float, nullable=False),
         sa.Column("longest_axial_diameter_mm", sa.Float, nullable=False),
