@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from hepatica.boxes import bounding_box, margin_voxels
 from hepatica.errors import HepaticaInputError
 from hepatica.io.phase import Phase
-from hepatica.radiomics.roi import bounding_box
 
 RING_MM = 3.0
 LIVER_SHELL_MM = (5.0, 20.0)
@@ -88,7 +88,7 @@ def measure_enhancement(
         raise HepaticaInputError("the lesion mask is empty")
     spacing = tuple(float(s) for s in spacing_mm)
     reach = LIVER_SHELL_MM[1] + 2 * max(spacing)
-    box = box_around(lesion, [int(np.ceil(reach / s)) for s in spacing])
+    box = bounding_box(lesion, margin_voxels(reach, spacing))
     inside, organ = lesion[box], np.asarray(liver, dtype=bool)[box]
     depth = ndimage.distance_transform_edt(inside, sampling=spacing)  # mm to the nearest outside voxel
     outside = ndimage.distance_transform_edt(~inside, sampling=spacing)  # mm to the nearest lesion voxel
@@ -141,12 +141,4 @@ def _region(values: np.ndarray, noise_hu: float) -> Region:
         float(1.2533 * noise_hu / np.sqrt(independent)),
         int(values.size),
         float(np.percentile(values, 95)),
-    )
-
-
-def box_around(mask: np.ndarray, margin_voxels: list[int]) -> tuple[slice, ...]:
-    """The bounding box of ``mask`` grown by ``margin_voxels`` per axis, clipped to the array."""
-    return tuple(
-        slice(max(0, b.start - extra), min(n, b.stop + extra))
-        for b, extra, n in zip(bounding_box(mask), margin_voxels, mask.shape)
     )

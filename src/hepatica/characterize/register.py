@@ -22,7 +22,7 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage
 
-from hepatica.characterize.enhancement import box_around
+from hepatica.boxes import bounding_box, margin_voxels
 from hepatica.errors import HepaticaInputError
 from hepatica.io.phase import Phase
 from hepatica.io.volume import Volume
@@ -346,7 +346,7 @@ def _liver_box(liver: Volume, margin_mm: float) -> tuple[slice, ...]:
     mask = liver.array > 0
     if not mask.any():
         raise PhaseAlignmentError("the liver mask is empty, so there is nothing to align the phases on")
-    return box_around(mask, [int(np.ceil(margin_mm / s)) for s in liver.spacing[::-1]])
+    return bounding_box(mask, margin_voxels(margin_mm, liver.spacing[::-1]))
 
 
 def _crop(volume: Volume, box, pixel_type=sitk.sitkFloat32) -> sitk.Image:

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from hepatica.characterize.enhancement import LIVER_SHELL_MM, box_around
+from hepatica.boxes import bounding_box, margin_voxels
+from hepatica.characterize.enhancement import LIVER_SHELL_MM
 from hepatica.characterize.features import NAMES
 from hepatica.io.phase import Phase
 from hepatica.io.volume import Volume
@@ -93,7 +94,7 @@ def lesion_size(
     segmented = measure_lesion(grid.with_array(lesion.astype(np.uint8))).longest_3d_diameter_mm
     spacing = np.asarray(grid.spacing[::-1], dtype=float)  # (z, y, x)
     width = band_width_mm((6.0 * float(lesion.sum()) * float(np.prod(spacing)) / np.pi) ** (1 / 3))
-    box = box_around(lesion, [int(np.ceil((LIVER_SHELL_MM[1] + 2 * width) / s)) for s in spacing])
+    box = bounding_box(lesion, margin_voxels(LIVER_SHELL_MM[1] + 2 * width, spacing))
     inside = lesion[box]
     outside = ndimage.distance_transform_edt(~inside, sampling=spacing)
     depth = ndimage.distance_transform_edt(inside, sampling=spacing)

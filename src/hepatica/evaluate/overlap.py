@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from hepatica.boxes import bounding_box
 from hepatica.io.volume import Volume, require_same_grid
 
 
@@ -41,7 +42,7 @@ def overlap_metrics(predicted: Volume, reference: Volume) -> OverlapMetrics:
     total = p.sum() + r.sum()
     dice = 2.0 * np.logical_and(p, r).sum() / total if total else 1.0
     if p.any() and r.any():
-        box = _joint_box(p | r)
+        box = bounding_box(p | r, margin=2)
         p_box, r_box = p[box], r[box]
         to_r = _surface_distances(p_box, r_box, spacing)
         to_p = _surface_distances(r_box, p_box, spacing)
@@ -61,8 +62,3 @@ def _surface_distances(source: np.ndarray, target: np.ndarray, spacing) -> np.nd
     """Distance (mm) from each surface voxel of ``source`` to the nearest surface voxel of ``target``."""
     distance_to_target = ndimage.distance_transform_edt(~_surface(target), sampling=spacing)
     return distance_to_target[_surface(source)]
-
-
-def _joint_box(mask: np.ndarray, margin: int = 2) -> tuple[slice, ...]:
-    box = ndimage.find_objects(mask.astype(np.uint8))[0]
-    return tuple(slice(max(0, s.start - margin), min(n, s.stop + margin)) for s, n in zip(box, mask.shape))

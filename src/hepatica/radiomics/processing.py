@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from hepatica.radiomics.roi import RadiomicsInputError, Roi, bounding_box
+from hepatica.boxes import bounding_box
+from hepatica.radiomics.roi import RadiomicsInputError, Roi
 
 ORDERS = {"nearest": 0, "linear": 1, "cubic": 3}  # cubic = B-spline, IBSI's "tricubic spline"
 

@@ -11,22 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hepatica.boxes import bounding_box
 from hepatica.errors import HepaticaInputError
 
 
 class RadiomicsInputError(HepaticaInputError):
     """The image or mask cannot give features (empty ROI, mismatched grids, bad settings)."""
-
-
-def bounding_box(mask: np.ndarray) -> tuple[slice, ...] | None:
-    """The smallest box around the set voxels (None if there are none); cheaper than np.nonzero on a scan."""
-    box = []
-    for axis in range(mask.ndim):
-        hits = np.flatnonzero(mask.any(axis=tuple(a for a in range(mask.ndim) if a != axis)))
-        if hits.size == 0:
-            return None
-        box.append(slice(int(hits[0]), int(hits[-1]) + 1))
-    return tuple(box)
 
 
 @dataclass(frozen=True)

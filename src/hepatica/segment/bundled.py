@@ -27,6 +27,7 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage
 
+from hepatica.boxes import bounding_box, margin_voxels
 from hepatica.errors import BackendUnavailableError, SegmentationInputError
 from hepatica.io.volume import Volume, resample_to_grid
 from hepatica.segment.grid import CentredAxis, centred_back, resample_centred
@@ -182,7 +183,7 @@ def body_box(hu: np.ndarray, spacing: tuple[float, float, float]) -> tuple[slice
             "no body found in the image (nothing above -150 HU); the bundled models need a CT in HU"
         )
     largest = int(np.argmax(np.bincount(labels.ravel())[1:])) + 1
-    box = ndimage.find_objects((labels == largest).astype(np.uint8))[0]
+    box = bounding_box(labels == largest)
     xy = [slice(s.start * step, min(n, s.stop * step)) for s, n in zip(box[:2], hu.shape[:2])]
     z = _liver_z_range(hu[xy[0], xy[1], :], spacing)
     limited = []
@@ -296,14 +297,14 @@ class BundledBackend:
     def lesion_mask(self, hu: np.ndarray, liver: np.ndarray, spacing: tuple[float, float, float]) -> np.ndarray:
         """Boolean lesion mask (x, y, z) inside ``liver`` on the LPS array ``hu``."""
         target = self.lesion_net.voxel_size_mm
-        box = _padded_box(liver, spacing, margin_mm=12.0)
+        box = bounding_box(liver, margin_voxels(12.0, spacing))
         image = resample_centred(normalise_ct(hu[box]), spacing, target)
         liver_small = resample_centred(liver[box].astype(np.float32), spacing, target) > 0.5
         region = ndimage.binary_dilation(
             liver_small, ndimage.iterate_structure(ndimage.generate_binary_structure(3, 2), 2)
         )
         image = np.where(region, image, -0.5).astype(np.float32)
-        inner = ndimage.find_objects(region.astype(np.uint8))[0]
+        inner = bounding_box(region)
         probability = np.zeros(image.shape, dtype=np.float32)
         probability[inner] = to_network(self._run_tiled(to_network(image[inner]), to_network(liver_small[inner])))
         on_crop = centred_back(probability, hu[box].shape, spacing, target)
@@ -376,11 +377,3 @@ def _window(padded: np.ndarray, start, input_size) -> np.ndarray:
         dst.append(slice(a - lo, b - lo))
     window[tuple(dst)] = padded[tuple(src)]
     return window
-
-
-def _padded_box(mask: np.ndarray, spacing, margin_mm: float) -> tuple[slice, slice, slice]:
-    box = ndimage.find_objects(mask.astype(np.uint8))[0]
-    return tuple(
-        slice(max(0, s.start - int(math.ceil(margin_mm / v))), min(n, s.stop + int(math.ceil(margin_mm / v))))
-        for s, v, n in zip(box, spacing, mask.shape)
-    )

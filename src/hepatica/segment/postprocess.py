@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from hepatica.boxes import bounding_box
+
 _FACES = ndimage.generate_binary_structure(3, 1)
 _EDGES = ndimage.generate_binary_structure(3, 2)
 _IN_PLANE = np.zeros((3, 3, 3), dtype=bool)
@@ -42,9 +44,7 @@ def _within_box(operation, mask: np.ndarray, *others: np.ndarray, margin: int = 
     """Apply ``operation`` to the mask's bounding box (plus ``margin``) only: the same result, much faster."""
     if not mask.any():
         return np.zeros_like(mask, dtype=bool)
-    box = tuple(
-        slice(max(0, s.start - margin), s.stop + margin) for s in ndimage.find_objects(mask.astype(np.uint8))[0]
-    )
+    box = bounding_box(mask, margin)
     result = np.zeros(mask.shape, dtype=bool)
     result[box] = operation(mask[box], *(o[box] for o in others))
     return result

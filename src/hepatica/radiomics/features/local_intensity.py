@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
-from hepatica.radiomics.roi import bounding_box
+from hepatica.boxes import bounding_box
 
 SPHERE_RADIUS_MM = 10.0 * (3.0 / (4.0 * np.pi)) ** (1.0 / 3.0)  # 1 cm^3
 

@@ -15,7 +15,7 @@ from numpy.polynomial import legendre
 from scipy.spatial import ConvexHull, distance
 from skimage.measure import marching_cubes
 
-from hepatica.radiomics.roi import bounding_box
+from hepatica.boxes import bounding_box
 
 
 def mesh(mask: np.ndarray, spacing_mm) -> tuple[np.ndarray, np.ndarray]:
