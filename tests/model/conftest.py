@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from hepatica.model.cohort import clinical_table, feature_table, hidden_table, outcome_table
 from hepatica.phantom.cohort import simulate_cohort
+from tests.model.cohort_tables import clinical_table, feature_table, hidden_table, outcome_table
 
 
 @pytest.fixture(scope="session")

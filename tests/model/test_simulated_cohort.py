@@ -5,7 +5,6 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from hepatica.model.clinical import clinical_columns, combined_pipeline
-from hepatica.model.cohort import recovered_signals, true_features
 from hepatica.model.survival import (
     SURVIVAL_MODELS,
     c_index,
@@ -14,6 +13,7 @@ from hepatica.model.survival import (
     survival_outcome,
 )
 from hepatica.model.validation import nested_cross_validation
+from tests.model.cohort_tables import recovered_signals, true_features
 
 SIGNALS = ["heterogeneity", "enhancement", "infiltration"]
 

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from hepatica.cli import main
-from hepatica.model.cohort import clinical_table, feature_table, outcome_table
 from hepatica.model.persist import load_model
 from hepatica.phantom.cohort import simulate_cohort
+from tests.model.cohort_tables import clinical_table, feature_table, outcome_table
 
 
 @pytest.fixture(scope="module")

@@ -2,17 +2,21 @@
 pure-noise cohort (1000 features, 150 patients) the nested cross-validated AUC's interval contains 0.5 while the
 naive select-then-cross-validate protocol shows optimism."""
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.feature_selection import f_classif
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from hepatica.model.selection import lasso_logistic_pipeline
 from hepatica.model.validation import (
+    CrossValidated,
     bootstrap_interval,
     delong_interval,
-    naive_cross_validation,
     nested_cross_validation,
 )
 
@@ -56,3 +60,31 @@ def test_no_leakage_on_a_pure_noise_cohort():
 
     naive = naive_cross_validation(X, y, top_20_on_all_patients, LogisticRegression(max_iter=1000))
     assert naive.delong.low > 0.5 and naive.delong.auc > nested.delong.high  # optimism, from the selection alone
+
+
+def naive_cross_validation(
+    X: np.ndarray,
+    y: np.ndarray,
+    select: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    model,
+    folds: int = 5,
+    seed: int = 0,
+    alpha: float = 0.05,
+) -> CrossValidated:
+    """The protocol not to use, for contrast: ``select(X, y)`` (column indices) sees every patient, then only
+    ``model`` is cross-validated on the selected columns. Its AUC is optimistic by construction."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y).astype(int)
+    columns = select(X, y)
+    probabilities = cross_val_predict(
+        clone(model),
+        X[:, columns],
+        y,
+        method="predict_proba",
+        cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
+    )[:, 1]
+    return CrossValidated(
+        probabilities,
+        delong_interval(y, probabilities, alpha),
+        bootstrap_interval(y, probabilities, alpha, seed=seed),
+        [],
+    )

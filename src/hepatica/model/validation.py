@@ -9,14 +9,13 @@ scikit-learn gives the AUC but no interval for it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import norm, rankdata
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 
@@ -121,31 +120,3 @@ def as_table(X):
 
 def table_rows(X, index: np.ndarray):
     return X.iloc[index] if hasattr(X, "iloc") else X[index]
-
-
-def naive_cross_validation(
-    X: np.ndarray,
-    y: np.ndarray,
-    select: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    model,
-    folds: int = 5,
-    seed: int = 0,
-    alpha: float = 0.05,
-) -> CrossValidated:
-    """The protocol not to use, for contrast: ``select(X, y)`` (column indices) sees every patient, then only
-    ``model`` is cross-validated on the selected columns. Its AUC is optimistic by construction."""
-    X, y = np.asarray(X, dtype=float), np.asarray(y).astype(int)
-    columns = select(X, y)
-    probabilities = cross_val_predict(
-        clone(model),
-        X[:, columns],
-        y,
-        method="predict_proba",
-        cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
-    )[:, 1]
-    return CrossValidated(
-        probabilities,
-        delong_interval(y, probabilities, alpha),
-        bootstrap_interval(y, probabilities, alpha, seed=seed),
-        [],
-    )

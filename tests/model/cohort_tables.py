@@ -1,5 +1,6 @@
-"""Feature, clinical and outcome tables of a simulated cohort (`hepatica.phantom.cohort`), as a radiomics study
-would have them: IBSI features of each lesion from `hepatica.radiomics`, one row per patient."""
+"""Test helpers: feature, clinical and outcome tables of a simulated cohort (`hepatica.phantom.cohort`), as a
+radiomics study would have them (IBSI features of each lesion from `hepatica.radiomics`, one row per patient), and
+the simulator's true features, to check that a model found the signals."""
 
 from __future__ import annotations
 
