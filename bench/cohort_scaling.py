@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from hepatica.cohort.run import run_cohort
+from hepatica.options import AnalysisOptions
 from hepatica.phantom.generate import LesionSpec, make_phantom_study
 from hepatica.phantom.kinetics import LesionType
 from hepatica.phantom.write import write_phantom_study
@@ -30,7 +31,7 @@ def main() -> None:
     parser.add_argument("--studies", type=int, default=6)
     parser.add_argument("--full", action="store_true", help="With radiomics and LI-RADS.")
     args = parser.parse_args()
-    options = {} if args.full else {"radiomics": False, "lirads": False}
+    options = AnalysisOptions() if args.full else AnalysisOptions(radiomics=False, lirads=False)
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         study = make_phantom_study(

@@ -110,7 +110,7 @@ def run_case(name: str, backend: str) -> dict:
                 "sensitivity_10mm_and_up": detection.sensitivity(min_diameter_mm=10),
                 "false_positives": detection.false_positives,
                 "ignored_predictions": detection.ignored_predictions,
-                "reference_diameters_mm": [round(m.diameter_mm, 1) for m in detection.matches],
+                "reference_diameters_mm": [round(m.size_mm, 1) for m in detection.matches],
             }
         )
     row["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

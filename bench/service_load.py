@@ -25,13 +25,14 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hepatica.options import AnalysisOptions
 from hepatica.phantom.generate import LesionSpec, make_phantom_study
 from hepatica.phantom.kinetics import LesionType
 from hepatica.phantom.write import write_phantom_study
 from hepatica.serve.background import serving
-from hepatica.serve.database import Result, default_url, open_database
 from hepatica.serve.library import RESULT_FILE
-from hepatica.serve.queue import JobQueue
+from hepatica.store.database import Result, default_url, open_database
+from hepatica.store.queue import JobQueue
 
 
 def _study_zip(folder: Path) -> bytes:
@@ -58,7 +59,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         body = _study_zip(Path(scratch) / "phantom")
         data = Path(scratch) / "studies"
-        options = {} if args.full else {"radiomics": False, "lirads": False}
+        options = AnalysisOptions() if args.full else AnalysisOptions(radiomics=False, lirads=False)
         with (
             serving(data, workers=args.workers, analysis_options=options) as base,
             httpx.Client(base_url=base, timeout=600) as client,

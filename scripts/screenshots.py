@@ -113,7 +113,7 @@ def main() -> None:
     studies = analyses(args.work.resolve(), args.ircad)
     from hepatica.serve.background import serving
 
-    with serving(args.work.resolve(), resume=False) as base:
+    with serving(args.work.resolve()) as base:
         shoot(base, studies, args.work.resolve(), args.out)
 
 

@@ -13,6 +13,16 @@ from tests.conftest import REPO, dciodvfy_errors, pydicom_sr_numbers
 SCHEMA = json.loads((REPO / "schemas" / "study_result.schema.json").read_text())
 
 
+def _characterized(result: dict) -> list[dict]:
+    """The LI-RADS entry of each characterized lesion, with its id (result.json keeps it in the lesion's entry)."""
+    return [{"id": lesion["id"], **lesion["lirads"]} for lesion in result["lesions"] if lesion["lirads"]]
+
+
+def _rois(result: dict) -> list[dict]:
+    """The radiomics of the liver, then of each lesion, as the table lists them."""
+    return [result["radiomics"]["liver"]] + [lesion["radiomics"] for lesion in result["lesions"]]
+
+
 def _hepatica(*args, check=True):
     return subprocess.run([sys.executable, "-m", "hepatica", *args], capture_output=True, text=True, check=check)
 
@@ -47,10 +57,10 @@ def test_demo_writes_a_valid_seg_and_measurement_report_for_pacs(demo_dir):
     seg, sr = demo_dir / files["dicom_seg"], demo_dir / files["dicom_sr"]
     assert dciodvfy_errors(seg) == [] and dciodvfy_errors(sr) == []
     entries = read_measurement_report(sr)
-    lesions = result["segmentation"]["lesions"]
+    lesions = result["lesions"]
     assert set(entries) == {"liver"} | {f"lesion_{lesion['id']}" for lesion in lesions}
     assert entries["liver"]["Volume"] == result["segmentation"]["liver_volume_ml"]
-    categories = {f"lesion_{entry['id']}": entry["category"] for entry in result["lirads"]["lesions"]}
+    categories = {f"lesion_{entry['id']}": entry["category"] for entry in _characterized(result)}
     for lesion in lesions:
         entry = entries[f"lesion_{lesion['id']}"]
         assert entry["Long axis"] == lesion["longest_axial_diameter_mm"] and entry["Volume"] == lesion["volume_ml"]
@@ -76,7 +86,7 @@ def test_demo_seg_reads_back_with_the_masks_written(demo_dir):
     masks = read_dicom_seg(demo_dir / files["dicom_seg"], reference=portal)  # highdicom
     liver, lesions = read_image(demo_dir / files["liver"]), read_image(demo_dir / files["lesions"])
     assert np.array_equal(masks["liver"].array, liver.array > 0)
-    for lesion in result["segmentation"]["lesions"]:
+    for lesion in result["lesions"]:
         assert np.array_equal(masks[f"lesion_{lesion['id']}"].array, lesions.array == lesion["id"])
     ds = pydicom.dcmread(demo_dir / files["dicom_seg"])  # pydicom: segments, frames and their pixels
     assert [s.SegmentLabel for s in ds.SegmentSequence] == list(masks)
@@ -92,15 +102,15 @@ def test_demo_seg_reads_back_with_the_masks_written(demo_dir):
 def test_demo_extracts_radiomics_of_the_liver_and_each_lesion(demo_dir):
     result = json.loads((demo_dir / "result.json").read_text())
     radiomics = result["radiomics"]
-    assert [r["roi"] for r in radiomics["rois"]][:2] == ["liver", "lesion 1"]
-    assert len(radiomics["rois"]) == 1 + result["segmentation"]["lesion_count"]
-    liver = radiomics["rois"][0]["features"]
+    assert [r["roi"] for r in _rois(result)][:2] == ["liver", "lesion 1"]
+    assert len(_rois(result)) == 1 + result["segmentation"]["lesion_count"]
+    liver = _rois(result)[0]["features"]
     assert len(liver) == 211 and liver["morph_vol_approx"] / 1000 == pytest.approx(
         result["segmentation"]["liver_volume_ml"], rel=0.02
     )  # 1 mm grid vs the CT grid
     assert 40 < liver["stat_mean"] < 160  # enhanced liver parenchyma, HU
     table = (demo_dir / radiomics["files"]["table"]).read_text().splitlines()
-    assert table[0].startswith("case,image,mask,label,image_type,") and len(table) == 1 + len(radiomics["rois"])
+    assert table[0].startswith("case,image,mask,label,image_type,") and len(table) == 1 + len(_rois(result))
     assert "resegmentation_range" in (demo_dir / radiomics["files"]["parameters"]).read_text()
 
 
@@ -112,14 +122,14 @@ def test_demo_aligns_the_phases_and_categorizes_each_lesion(demo_dir):
     assert lirads["missing_phases"] == [] and lirads["high_risk"] is True
     assert sorted(a["phase"] for a in lirads["alignments"]) == ["arterial", "delayed", "pre_contrast"]
     assert all(a["residual_mm"] < 1.0 for a in lirads["alignments"])  # the phantom's phases are not moved
-    segmented = {lesion["id"] for lesion in result["segmentation"]["lesions"]}
-    characterized = {lesion["id"] for lesion in lirads["lesions"]}
+    segmented = {lesion["id"] for lesion in result["lesions"]}
+    characterized = {lesion["id"] for lesion in _characterized(result)}
     assert characterized <= segmented and len(characterized) >= len(segmented) - len(lirads["warnings"])
     allowed = {"LR-1", "LR-2", "LR-3", "LR-4", "LR-5", "LR-M", "LR-TIV", "LR-NC"}
-    for lesion in lirads["lesions"]:
+    for lesion in _characterized(result):
         assert lesion["category"] in allowed and lesion["reasons"]
         assert set(lesion["features"]) >= {"aphe", "washout", "capsule"}
-    assert "LR-5" in {lesion["category"] for lesion in lirads["lesions"]}  # the 28 mm HCC
+    assert "LR-5" in {lesion["category"] for lesion in _characterized(result)}  # the 28 mm HCC
 
 
 def test_demo_segments_the_phantom_liver_and_lesions(demo_dir):
@@ -155,7 +165,7 @@ def test_segment_command_writes_masks_json_and_dicom_seg(small_phantom, small_ph
     liver = read_image(out / "liver.nii.gz")
     assert overlap_metrics(liver, small_phantom.liver).dice > 0.85
     lesions = read_image(out / "lesions.nii.gz")
-    assert int(lesions.array.max()) == result["segmentation"]["lesion_count"] == len(result["segmentation"]["lesions"])
+    assert int(lesions.array.max()) == result["segmentation"]["lesion_count"] == len(result["lesions"])
 
 
 def test_analyze_per_phase_nifti_files(demo_dir, tmp_path):
@@ -245,7 +255,7 @@ def test_analyze_with_a_prior_study_reads_the_interval_from_the_study_dates(
     prior_comparison = result["lirads"]["prior"]
     assert prior_comparison["interval_days"] == 90 and prior_comparison["residual_mm"] < 1.5
     assert prior_comparison["prior_lesion_count"] >= 1
-    for lesion in result["lirads"]["lesions"]:
+    for lesion in _characterized(result):
         assert lesion["features"]["threshold_growth"]["value"] in (True, False)
         assert lesion["change_since_prior"] is not None
     assert "Prior study 90 days earlier" in (out / "report.html").read_text()

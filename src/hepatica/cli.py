@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from hepatica import __version__
-from hepatica.errors import BackendUnavailableError, HepaticaInputError
+from hepatica.errors import BackendUnavailableError, HepaticaInputError, UnreadableFileError
 from hepatica.io.atomic import write_text_atomic
 from hepatica.io.phase import parse_phase
 
@@ -37,7 +37,7 @@ def main() -> None:
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def demo(out_dir: Path, seed: int, quiet: bool) -> None:
     """Generate a four-phase liver CT phantom and analyse it: writes OUT/result.json and OUT/report.html."""
-    from hepatica.pipeline import demo as run_demo
+    from hepatica.demo import demo as run_demo
 
     with _errors_as_messages(), _progress(quiet) as progress:
         outputs = run_demo(out_dir, seed=seed, progress=progress)
@@ -97,6 +97,18 @@ def demo(out_dir: Path, seed: int, quiet: bool) -> None:
     help="Print the patient's name, ID, birth date, sex, accession number and study date in the report "
     "header (never in result.json). Default: a patient-free report.",
 )
+@click.option(
+    "--liver-mask",
+    type=click.Path(exists=True, path_type=Path),
+    help="Your own liver mask (NIfTI, NRRD or DICOM SEG; e.g. corrected in 3D Slicer) instead of the backend's: "
+    "resampled onto the segmented series when it lies on another grid, refused when it does not belong to it.",
+)
+@click.option(
+    "--lesion-mask",
+    type=click.Path(exists=True, path_type=Path),
+    help="Your own lesion mask (NIfTI, NRRD or DICOM SEG; non-zero = lesion, one value per lesion kept apart) "
+    "instead of the backend's; LI-RADS, radiomics and the report then describe these lesions.",
+)
 @click.option("--no-pdf", is_flag=True, help="Write report.html only, not report.pdf.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def analyze(
@@ -111,6 +123,8 @@ def analyze(
     prior_inputs: tuple[str, ...],
     interval_days: float | None,
     patient_identifiers: bool,
+    liver_mask: Path | None,
+    lesion_mask: Path | None,
     no_pdf: bool,
     quiet: bool,
 ) -> None:
@@ -121,26 +135,37 @@ def analyze(
     OUT/radiomics/ (IBSI features of the liver and each lesion); result.json and the report hold the LI-RADS
     features, category and reasons of each lesion.
     """
-    from hepatica.pipeline import analyze as run_analyze
+    from hepatica.options import AnalysisOptions, read_options
 
     with _errors_as_messages():
         study_inputs = _parse_inputs(inputs)
         prior = _parse_inputs(prior_inputs) if prior_inputs else None
         overrides = dict(_split_assignment(item, "--phase") for item in phase_overrides)
+        options: AnalysisOptions = read_options(
+            {
+                "phases": overrides,
+                "segment": not no_segment,
+                "backend": backend,
+                "radiomics": not no_radiomics,
+                "lirads": not no_lirads,
+                "high_risk": high_risk,
+                "interval_days": interval_days,
+                "patient_identifiers": patient_identifiers,
+                "pdf": not no_pdf,
+            },
+            "the command line",
+        )
+    from hepatica.pipeline import analyze as run_analyze
+
     with _errors_as_messages(), _progress(quiet) as progress:
         outputs = run_analyze(
             study_inputs,
             out_dir,
-            phases=overrides,
-            progress=progress,
-            backend=None if no_segment else backend,
-            radiomics=not no_radiomics,
-            lirads=not no_lirads,
-            high_risk=high_risk,
+            options,
             prior=prior,
-            interval_days=interval_days,
-            identifiers_in_report=patient_identifiers,
-            pdf=not no_pdf,
+            liver_mask=liver_mask,
+            lesion_mask=lesion_mask,
+            progress=progress,
         )
     _done(outputs)
 
@@ -314,7 +339,7 @@ def lirads(features_file: Path, out_file: Path | None) -> None:
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder of studies: each sub-folder an analysis (hepatica analyze --out DATA/NAME); uploads are "
-    "analysed into new sub-folders.",
+    "analysed into new sub-folders. Or one analysis folder itself (e.g. the demo's), shown alone.",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
@@ -368,13 +393,16 @@ def serve(
     uploads of new studies (a zip of DICOM or NIfTI files) that are analysed in the background."""
     import uvicorn
 
+    from hepatica.options import AnalysisOptions
     from hepatica.serve import create_app
-    from hepatica.serve.auth import tokens_exist
-    from hepatica.serve.database import default_url, open_database
+    from hepatica.serve.library import is_analysis_folder
+    from hepatica.store.database import default_url, open_database
+    from hepatica.store.tokens import tokens_exist
 
+    single = is_analysis_folder(data_dir)
     if host not in ("127.0.0.1", "localhost", "::1"):
         with _errors_as_messages():
-            if not tokens_exist(open_database(database_url or default_url(data_dir))):
+            if single or not tokens_exist(open_database(database_url or default_url(data_dir))):
                 raise HepaticaInputError(
                     f"serving on {host} (beyond this machine) needs API tokens first: "
                     f"hepatica token create --data {data_dir} --name NAME --role submit"
@@ -383,13 +411,14 @@ def serve(
         app = create_app(
             data_dir,
             max_upload_mb=max_upload_mb,
-            analysis_options={"radiomics": not no_radiomics},
+            analysis_options=AnalysisOptions(radiomics=not no_radiomics),
             database_url=database_url,
             workers=workers,
             pacs_url=pacs_url,
             watch_orthanc=watch_orthanc,
         )
-    console.print(f"Serving {data_dir} on http://{host}:{port}/ (Ctrl-C stops)", highlight=False, soft_wrap=True)
+    what = f"the analysis in {data_dir} (one study; serve a folder of studies to upload)" if single else data_dir
+    console.print(f"Serving {what} on http://{host}:{port}/ (Ctrl-C stops)", highlight=False, soft_wrap=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
@@ -410,25 +439,20 @@ def serve(
     help="How long a job stays this worker's without a heartbeat (then another worker takes it over).",
 )
 @click.option("--once", is_flag=True, help="Run the jobs waiting now, then stop.")
-@click.option("--no-radiomics", is_flag=True, help="Analyse without radiomics (faster).")
 @click.option("--pacs", "pacs_url", metavar="URL", help="DICOMweb root of the PACS (as for serve).")
-def worker(
-    data_dir: Path, database_url: str | None, lease_seconds: float, once: bool, no_radiomics: bool, pacs_url: str | None
-) -> None:
-    """Run queued analyses of `hepatica serve` in this process; start as many as the machine allows."""
+def worker(data_dir: Path, database_url: str | None, lease_seconds: float, once: bool, pacs_url: str | None) -> None:
+    """Run queued analyses of `hepatica serve` in this process; start as many as the machine allows. Each job is
+    analysed with the options stored with it (the server's, e.g. `hepatica serve --no-radiomics`)."""
     import threading
 
-    from hepatica.serve.database import default_url, open_database
     from hepatica.serve.library import StudyLibrary
-    from hepatica.serve.queue import JobQueue
+    from hepatica.serve.pacs import Pacs
     from hepatica.serve.worker import Worker
+    from hepatica.store.database import default_url, open_database
+    from hepatica.store.queue import JobQueue
 
     queue = JobQueue(open_database(database_url or default_url(data_dir)), lease_seconds)
-    from hepatica.serve.pacs import Pacs
-
-    runner = Worker(
-        StudyLibrary(Path(data_dir)), queue, {"radiomics": not no_radiomics}, pacs=Pacs(pacs_url) if pacs_url else None
-    )
+    runner = Worker(StudyLibrary(Path(data_dir)), queue, pacs=Pacs(pacs_url) if pacs_url else None)
     if once:
         while runner.run_one():
             pass
@@ -498,8 +522,9 @@ def cohort_run(
 ) -> None:
     """Analyse every study of MANIFEST (CSV: case, input[, prior, high_risk]) not yet done in OUT."""
     from hepatica.cohort.run import run_cohort
+    from hepatica.options import AnalysisOptions
 
-    options = {"radiomics": not no_radiomics, "lirads": not no_lirads}
+    options = AnalysisOptions(radiomics=not no_radiomics, lirads=not no_lirads)
     with _errors_as_messages(), _progress(quiet) as update:
 
         def report(outcome, done: int, total: int) -> None:
@@ -522,7 +547,7 @@ def token() -> None:
 
 
 def _token_engine(data_dir: Path, database_url: str | None):
-    from hepatica.serve.database import default_url, open_database
+    from hepatica.store.database import default_url, open_database
 
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     return open_database(database_url or default_url(data_dir))
@@ -545,7 +570,7 @@ _DATABASE = click.option("--database", "database_url", metavar="URL", help="The 
 @click.option("--role", type=click.Choice(["read", "submit"]), default="read", show_default=True)
 def token_create(data_dir: Path, database_url: str | None, name: str, role: str) -> None:
     """Create a token and print it (only its hash is stored: keep it now)."""
-    from hepatica.serve.auth import create_token
+    from hepatica.store.tokens import create_token
 
     with _errors_as_messages():
         click.echo(create_token(_token_engine(data_dir, database_url), name, role))
@@ -556,7 +581,7 @@ def token_create(data_dir: Path, database_url: str | None, name: str, role: str)
 @_DATABASE
 def token_list(data_dir: Path, database_url: str | None) -> None:
     """The tokens: id, name, role, revoked."""
-    from hepatica.serve.auth import list_tokens
+    from hepatica.store.tokens import list_tokens
 
     for info in list_tokens(_token_engine(data_dir, database_url)):
         click.echo(f"{info.id}\t{info.name}\t{info.role}\t{'revoked' if info.revoked else 'active'}")
@@ -568,7 +593,7 @@ def token_list(data_dir: Path, database_url: str | None) -> None:
 @click.argument("token_id", type=int)
 def token_revoke(data_dir: Path, database_url: str | None, token_id: int) -> None:
     """Revoke token TOKEN_ID (from `hepatica token list`)."""
-    from hepatica.serve.auth import revoke_token
+    from hepatica.store.tokens import revoke_token
 
     with _errors_as_messages():
         if not revoke_token(_token_engine(data_dir, database_url), token_id):
@@ -762,17 +787,27 @@ def _print_model_summary(metrics: dict, out_dir: Path) -> None:
 
 # ------------------------------------------------------------------------------------------------ helpers
 def _parse_inputs(inputs: tuple[str, ...]):
-    """Paths, or PHASE=PATH pairs (all or none)."""
+    """Paths, or PHASE=PATH pairs (all or none); a path that does not exist is refused here, before the analysis'
+    libraries are loaded, so the message comes at once."""
     pairs = [item for item in inputs if "=" in item and not Path(item).exists()]
     if not pairs:
+        for item in inputs:
+            _require(item)
         return list(inputs) if len(inputs) > 1 else inputs[0]
     if len(pairs) != len(inputs):
         raise HepaticaInputError("Give either all inputs as PHASE=FILE or none of them.")
     mapping = {}
     for item in inputs:
         name, path = _split_assignment(item, "input")
-        mapping[parse_phase(name).value] = path
+        phase = parse_phase(name).value
+        mapping[phase] = _require(path)
     return mapping
+
+
+def _require(path: str) -> str:
+    if not Path(path).exists():
+        raise UnreadableFileError(path, "does not exist", "Check the path.")
+    return path
 
 
 def _split_assignment(item: str, what: str) -> tuple[str, str]:

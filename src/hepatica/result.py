@@ -1,8 +1,12 @@
-"""`StudyResult`: the one typed result that every pipeline stage fills, with its JSON schema and provenance.
+"""`StudyResult`: the one typed result of an analysis, with its JSON schema and provenance.
 
-The schema is exported to ``schemas/study_result.schema.json`` (``hepatica schema``); a test keeps the file in
-step with the models. Stages not run are absent from a result, never filled with placeholders. Results hold no
-patient identifiers (names, IDs, birth dates); inputs are identified by DICOM UIDs or file checksums.
+The report stage (`hepatica.report.results`) builds it from the stages' objects. Each lesion is one entry of
+``lesions`` carrying its measurements, its LI-RADS and its radiomics; the study-wide parts of each stage
+(segmentation volumes and files, LI-RADS phases and alignment, radiomics settings and the liver's features) have
+sections of their own. The schema is exported to ``schemas/study_result.schema.json`` (``hepatica schema``); a
+test keeps the file in step with the models. Stages not run are absent from a result, never filled with
+placeholders. Results hold no patient identifiers (names, IDs, birth dates); inputs are identified by DICOM UIDs
+or file checksums. Results of schema 1.0 (lesions in three parallel lists) are read and upgraded.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hepatica import __version__
 from hepatica.io.atomic import write_text_atomic
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 
 
 class _Model(BaseModel):
@@ -26,11 +30,12 @@ class _Model(BaseModel):
 
 
 class InputIdentifier(_Model):
-    """An input series: DICOM SeriesInstanceUID, or 'sha256:<hex>' of an image file."""
+    """An input: a series (DICOM SeriesInstanceUID, or 'sha256:<hex>' of an image file) or a mask the user gave
+    ('sha256:<hex>' of its file)."""
 
-    series_id: str = Field(description="Study-local series id, e.g. 'S1'.")
+    series_id: str = Field(description="Study-local series id, e.g. 'S1'; 'liver mask' or 'lesions mask'.")
     identifier: str
-    kind: Literal["dicom-series", "image-file"]
+    kind: Literal["dicom-series", "image-file", "mask-file"]
 
 
 class ModelInfo(_Model):
@@ -142,28 +147,17 @@ class ViewerVolume(_Model):
     )
 
 
-class LesionEntry(_Model):
-    """One lesion (connected component of the lesion mask) and its size."""
-
-    id: int = Field(description="Label in lesions.nii.gz / the DICOM SEG; 1 is the largest lesion.")
-    volume_ml: float
-    longest_axial_diameter_mm: float = Field(description="Longest diameter in an axial slice (RECIST long axis).")
-    short_axis_mm: float = Field(description="Width perpendicular to the long axis in that slice.")
-    axial_slice_z_mm: float = Field(description="LPS z of the slice holding the long axis.")
-    longest_3d_diameter_mm: float
-    centroid_mm: tuple[float, float, float] = Field(description="LPS position of the lesion's centre of mass.")
-
-
 class SegmentationSummary(_Model):
-    """Liver and lesion segmentation of one series: volumetry, lesion table and the mask files."""
+    """Liver and lesion segmentation of one series: volumetry and the mask files (each lesion is in ``lesions``)."""
 
     series_id: str
-    backend: str
+    backend: str | None = Field(description="Segmentation backend that ran; None when the user gave both masks.")
+    liver_from: str = Field(description="Where the liver mask came from: the backend's name, or 'user mask'.")
+    lesions_from: str = Field(description="Where the lesion mask came from: the backend's name, or 'user mask'.")
     liver_volume_ml: float = Field(description="Liver volume, lesions included.")
     lesion_count: int
     lesion_volume_ml: float
     tumour_burden_percent: float = Field(description="Lesion volume as % of liver volume.")
-    lesions: list[LesionEntry]
     files: dict[str, str] = Field(
         description="Files relative to the result: liver, lesions (NIfTI), dicom_seg (DICOM "
         "SEG), dicom_sr (TID 1500 measurement report; analyze)."
@@ -178,13 +172,15 @@ class RoiFeatures(_Model):
     series_id: str
     image_type: str = Field(description='"original" or a filter, e.g. "log_2mm".')
     features: dict[str, float | None] = Field(description="By IBSI tag; None where a feature is undefined.")
+    skipped_reason: str | None = Field(None, description="Why the ROI has no features (too few voxels).")
 
 
 class RadiomicsSummary(_Model):
-    """Radiomics of the liver and lesions: the settings, every feature per ROI and the table file."""
+    """Radiomics of the study: the settings, the liver's features and the table file (each lesion's features are
+    in its entry of ``lesions``)."""
 
     parameters: dict = Field(description="The extraction settings (also written as params.yaml).")
-    rois: list[RoiFeatures]
+    liver: RoiFeatures
     headline: list[str] = Field(description="Features the report shows.")
     columns: list[str] = Field(description="Identifier columns of the table; feature columns follow.")
     files: dict[str, str] = Field(description="table (features.csv) and parameters, relative to the result.")
@@ -232,11 +228,9 @@ class PriorComparison(_Model):
 class LesionCharacterization(_Model):
     """LI-RADS of one lesion: measured features, category and the reasons in LI-RADS words."""
 
-    id: int = Field(description="Label in lesions.nii.gz, as in the segmentation's lesion table.")
     size_mm: float = Field(
-        description="Longest diameter (3D, mm) in the phase where the margin is sharpest, the "
-        "outline re-drawn there (LI-RADS size); the segmented outline's when the "
-        "margin is too faint."
+        description="LI-RADS size: longest diameter (3D, mm) in the phase where the margin is sharpest, the "
+        "outline re-drawn there; the segmented outline's when the margin is too faint."
     )
     segmented_size_mm: float = Field(description="Longest diameter (3D, mm) of the segmented outline.")
     size_evidence: str = Field(description="How the size was measured, in words.")
@@ -249,6 +243,25 @@ class LesionCharacterization(_Model):
     )
     lesion_type_pattern: str
     change_since_prior: PriorLesionChange | None = None
+
+
+class LesionResult(_Model):
+    """One lesion (a connected component of the lesion mask): its size on the segmented outline and, where those
+    stages ran, its LI-RADS and its radiomics."""
+
+    id: int = Field(description="Label in lesions.nii.gz and the DICOM SEG ('lesion_N'); 1 is the largest lesion.")
+    volume_ml: float
+    longest_axial_diameter_mm: float = Field(
+        description="Longest diameter of the segmented outline in an axial slice (RECIST long axis)."
+    )
+    short_axis_mm: float = Field(description="Width perpendicular to the long axis in that slice.")
+    axial_slice_z_mm: float = Field(description="LPS z of the slice holding the long axis.")
+    longest_3d_diameter_mm: float = Field(description="Longest 3D diameter of the segmented outline.")
+    centroid_mm: tuple[float, float, float] = Field(description="LPS position of the lesion's centre of mass.")
+    lirads: LesionCharacterization | None = Field(
+        None, description="None: LI-RADS did not run, or this lesion could not be characterized (lirads.warnings)."
+    )
+    radiomics: RoiFeatures | None = Field(None, description="None: radiomics did not run.")
 
 
 class PhaseAlignmentEntry(_Model):
@@ -266,14 +279,14 @@ class PhaseAlignmentEntry(_Model):
 
 
 class LiradsSummary(_Model):
-    """LI-RADS v2018 characterization of every lesion."""
+    """LI-RADS v2018 of the study: phases, alignment, risk, the prior study (each lesion's category is in its
+    entry of ``lesions``)."""
 
     reference_phase: str
     phases: list[str] = Field(description="Phases used, aligned to the reference phase.")
     missing_phases: list[str] = Field(description="Required LI-RADS phases that the study lacks.")
     alignments: list[PhaseAlignmentEntry]
     high_risk: bool | None = Field(description="Patient at high risk for HCC; None when not stated (assumed).")
-    lesions: list[LesionCharacterization]
     prior: PriorComparison | None = None
     warnings: list[str] = Field(default_factory=list)
 
@@ -281,10 +294,11 @@ class LiradsSummary(_Model):
 class StudyResult(_Model):
     """Everything Hepatica computed for one study."""
 
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    schema_version: Literal["2.0"] = SCHEMA_VERSION
     provenance: Provenance
     study: StudyInventory
     segmentation: SegmentationSummary | None = None
+    lesions: list[LesionResult] = Field(default_factory=list, description="Every lesion, largest first.")
     radiomics: RadiomicsSummary | None = None
     lirads: LiradsSummary | None = None
     key_images: list[KeyImage] = Field(default_factory=list)
@@ -297,20 +311,48 @@ class StudyResult(_Model):
 
     @classmethod
     def read_json(cls, path: Path | str) -> StudyResult:
-        """Read and validate a result written by :meth:`write_json`."""
-        return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
+        """Read and validate a result written by :meth:`write_json` (a schema 1.0 result is upgraded)."""
+        return cls.model_validate(upgrade_result(json.loads(Path(path).read_text(encoding="utf-8"))))
+
+    def lesion(self, lesion_id: int) -> LesionResult:
+        """The lesion of label ``lesion_id``."""
+        return next(lesion for lesion in self.lesions if lesion.id == lesion_id)
 
 
 class SegmentationResult(_Model):
     """What ``hepatica segment`` writes to segmentation.json."""
 
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    schema_version: Literal["2.0"] = SCHEMA_VERSION
     provenance: Provenance
     segmentation: SegmentationSummary
+    lesions: list[LesionResult]
 
     def write_json(self, path: Path | str) -> Path:
         """Write as indented JSON, atomically."""
         return write_text_atomic(path, self.model_dump_json(indent=2) + "\n")
+
+
+def upgrade_result(data: Any) -> Any:
+    """A result of schema 1.0 (lesions listed in ``segmentation.lesions``, ``lirads.lesions`` and
+    ``radiomics.rois``, joined by id) in the layout of 2.0; anything else as it is."""
+    if not isinstance(data, dict) or data.get("schema_version") != "1.0":
+        return data
+    data = json.loads(json.dumps(data))  # a deep copy
+    segmentation, lirads, radiomics = data.get("segmentation"), data.get("lirads"), data.get("radiomics")
+    lesions = segmentation.pop("lesions", []) if segmentation else []
+    if segmentation:
+        segmentation["liver_from"] = segmentation["lesions_from"] = segmentation.get("backend")
+    characterized = {entry.pop("id"): entry for entry in (lirads.pop("lesions", []) if lirads else [])}
+    rois = radiomics.pop("rois", []) if radiomics else []
+    if radiomics:
+        radiomics["liver"] = next(roi for roi in rois if roi["roi"] == "liver")
+    features = {roi["label"]: roi for roi in rois if roi.get("label") is not None}
+    for lesion in lesions:
+        lesion["lirads"] = characterized.get(lesion["id"])
+        lesion["radiomics"] = features.get(lesion["id"])
+    data["lesions"] = lesions
+    data["schema_version"] = SCHEMA_VERSION
+    return data
 
 
 def result_json_schema() -> dict:

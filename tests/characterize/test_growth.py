@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from hepatica.characterize.growth import LesionMatch, assess_growth, match_lesions
+from hepatica.characterize.growth import assess_growth
+from hepatica.measure.matching import LesionMatch, match_lesions
 
 
 def _ball(shape, centre, radius):
@@ -28,9 +29,9 @@ def test_lesions_match_by_overlap_then_by_distance_and_the_rest_are_new():
     matches = {
         m.lesion: m for m in match_lesions(current, prior, (1.0, 1.0, 1.0), {1: 12, 2: 6, 3: 6}, {1: 4, 2: 8, 3: 4})
     }
-    assert matches[1].prior_lesion == 2 and matches[1].overlap > 0.2
-    assert matches[2].prior_lesion == 1 and matches[2].overlap == 0 and matches[2].distance_mm == pytest.approx(7.0)
-    assert matches[3].prior_lesion is None and matches[3].prior_size_mm is None
+    assert matches[1].matched == 2 and matches[1].overlap > 0.2
+    assert matches[2].matched == 1 and matches[2].overlap == 0 and matches[2].distance_mm == pytest.approx(7.0)
+    assert matches[3].matched is None and matches[3].matched_size_mm is None
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,15 @@ partial-volume fit (a blurred sphere of free centre, radius and attenuation; in-
 body outline) gives a 4.0 mm sphere of 25-51 HU depending on the assumed slice profile (Gaussian sigma 1.0 to
 0.68 mm), which is not water (<= 20 HU) either. The evidence says that partial volume biases small lesions."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from hepatica.characterize.study import study_lirads
 from hepatica.io import load_dicom_series, load_study, scan_dicom_folder
+from hepatica.measure.lesions import find_lesions
+from hepatica.report.results import characterization, lirads_summary
 from tests.conftest import shared
 
 
@@ -26,8 +30,13 @@ def summary(ircad_masks):
     labels = np.zeros(reference.array.shape, dtype=np.uint8)
     labels[_mask(ircad_masks / "livertumor01").array > 0] = 1
     labels[_mask(ircad_masks / "liverkyst").array > 0] = 2
-    lesions = reference.with_array(labels)
-    return study_lirads(study, reference, liver, lesions, high_risk=True)
+    lirads = study_lirads(study, reference, find_lesions(liver, reference.with_array(labels)), high_risk=True)
+    summary = lirads_summary(lirads)  # as result.json holds it
+    return SimpleNamespace(
+        phases=summary.phases,
+        missing_phases=summary.missing_phases,
+        lesions=[SimpleNamespace(id=label, **dict(characterization(e))) for label, e in lirads.lesions.items()],
+    )
 
 
 def test_single_phase_study_names_the_missing_phases_and_gives_lr_nc(summary):

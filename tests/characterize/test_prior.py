@@ -7,6 +7,7 @@ import pytest
 from hepatica.characterize.study import compare_with_prior
 from hepatica.errors import HepaticaInputError
 from hepatica.io.phase import Phase
+from hepatica.measure.lesions import find_lesions
 from hepatica.phantom.follow_up import make_prior_study
 
 
@@ -24,11 +25,9 @@ def comparison(studies):
     current, prior, _ = studies
     return compare_with_prior(
         prior.phases[Phase.PORTAL_VENOUS],
-        prior.liver,
-        prior.lesion_labels,
+        find_lesions(prior.liver, prior.lesion_labels),
         current.phases[Phase.PORTAL_VENOUS],
-        current.liver,
-        current.lesion_labels,
+        find_lesions(current.liver, current.lesion_labels),
         interval_days=90,
     )
 
@@ -38,7 +37,7 @@ def test_the_prior_study_is_aligned_and_its_lesions_matched(studies, comparison)
     assert np.linalg.norm(motion.translation_mm) > 3  # the patient did lie differently
     assert comparison.alignment.residual_mm < 1.0
     prior_types = {lesion.label: lesion.type.value for lesion in prior.lesions}
-    matched = {label: g.match.prior_lesion for label, g in comparison.growth.items()}
+    matched = {label: g.match.matched for label, g in comparison.growth.items()}
     assert prior_types[matched[1]] == "hcc" and prior_types[matched[3]] == "cyst"
     assert matched[2] is None  # the FNH is new
     assert comparison.disappeared == []
@@ -61,10 +60,8 @@ def test_a_prior_study_dated_after_the_current_one_is_refused(studies):
     with pytest.raises(HepaticaInputError, match="dated .* after the current one"):
         compare_with_prior(
             prior.phases[Phase.PORTAL_VENOUS],
-            prior.liver,
-            prior.lesion_labels,
+            find_lesions(prior.liver, prior.lesion_labels),
             current.phases[Phase.PORTAL_VENOUS],
-            current.liver,
-            current.lesion_labels,
+            find_lesions(current.liver, current.lesion_labels),
             interval_days=-10,
         )

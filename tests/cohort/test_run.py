@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from hepatica.cli import main
 from hepatica.cohort.run import thread_limits
-from hepatica.serve.database import open_database
+from hepatica.store.database import open_database
 
 
 def test_a_cohort_runs_on_dask_records_everything_and_resumes(small_phantom_files, tmp_path):

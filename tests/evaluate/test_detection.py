@@ -34,8 +34,8 @@ def test_hits_misses_false_positives_and_ignored():
     disc_lesion(predicted, (50, 60, 5), 10)  # on the cyst: ignored
     volume = lambda a: Volume(a, SPACING, (0.0, 0.0, 0.0))  # noqa: E731
     result = detect_lesions(volume(predicted), volume(reference), ignore=volume(cyst))
-    assert [m.size_class for m in result.matches] == [SIZE_BINS[2], SIZE_BINS[1], SIZE_BINS[0]]
-    assert [m.detected for m in result.matches] == [True, True, False]
+    assert [size_bin(m.size_mm) for m in result.matches] == [SIZE_BINS[2], SIZE_BINS[1], SIZE_BINS[0]]
+    assert [m.found for m in result.matches] == [True, True, False]
     assert result.count(SIZE_BINS[0]) == (0, 1)
     assert result.sensitivity(min_diameter_mm=10) == 1.0
     assert result.false_positives == 1 and result.ignored_predictions == 1 and result.predicted_lesions == 4

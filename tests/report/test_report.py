@@ -58,12 +58,52 @@ def test_the_lesion_table_locates_each_lesion_and_each_lesion_has_its_images(sma
     locations = lesion_locations(result)
     series = result.segmentation.series_id
     slices = next(s.geometry.size[2] for s in result.study.series if s.id == series)
-    for lesion in result.segmentation.lesions:
+    for lesion in result.lesions:
         number = int(re.fullmatch(rf"{series} slice (\d+) of {slices}", locations[lesion.id]).group(1))
         views = [k for k in result.key_images if k.kind == "lesion" and k.lesion_id == lesion.id]
         assert sorted(k.phase for k in views) == sorted(result.study.phases_present)
         on_series = next(k for k in views if k.series_id == series)
         assert on_series.slice_index + 1 == number  # the close view cuts through the slice the table names
     html = small_analysis.report_html.read_text()
-    assert html.count("<h3>Lesion ") == min(len(result.segmentation.lesions), 12)
+    assert html.count("<h3>Lesion ") == min(len(result.lesions), 12)
     assert "Overview: the liver" in html and "<h2>Limitations</h2>" in html
+
+
+HEADINGS = re.compile(
+    r"^\s*(Summary|Warnings|Study inventory|Liver and lesions|LI-RADS v2018|Radiomics|Key images|Provenance|"
+    r"Limitations|Lesion \d+|Overview: the liver|Every phase through one point)\b"
+)
+
+
+def test_no_pdf_page_ends_with_a_heading_whose_content_is_on_the_next(demo_dir):
+    pages = [page for page in _pdf_text(demo_dir / "report.pdf").split("\f") if page.strip()]
+    assert len(pages) > 3
+    for number, page in enumerate(pages, start=1):
+        last = [line for line in page.splitlines() if line.strip()][-1]
+        assert not HEADINGS.match(last), f"page {number} ends with the heading {last.strip()!r}"
+
+
+def test_two_sizes_are_named_and_lesions_without_radiomics_or_close_views_say_why(small_analysis):
+    from hepatica.report.html import render_report
+    from hepatica.result import RadiomicsSummary, RoiFeatures
+
+    html = small_analysis.report_html.read_text()
+    assert "LI-RADS size (mm)" in html and "Longest axial diameter (mm)" in html and "Two sizes per" in html
+    result = small_analysis.result.model_copy(deep=True)
+    assert len(result.lesions) >= 2
+    liver = RoiFeatures(roi="liver", series_id="S3", image_type="original", features={"stat_mean": 80.0})
+    result.radiomics = RadiomicsSummary(
+        parameters={"voxel_size_mm": [1, 1, 1], "resegmentation_range": [-200, 300]},
+        liver=liver,
+        headline=["stat_mean"],
+        columns=["case"],
+        files={"table": "radiomics/features.csv", "parameters": "radiomics/params.yaml"},
+    )
+    result.lesions[0].radiomics = RoiFeatures(
+        roi="lesion 1", label=1, series_id="S3", image_type="original", features={}, skipped_reason="5 voxel(s)"
+    )
+    result.key_images = [k for k in result.key_images if k.kind != "lesion" or k.lesion_id == 1]  # as past 12
+    rendered = render_report(result, small_analysis.report_html.parent)
+    assert "no features: 5 voxel(s)" in rendered
+    others = ", ".join(str(lesion.id) for lesion in result.lesions[1:])
+    assert f"lesions {others} are smaller and have no close" in rendered

@@ -1,80 +1,13 @@
-"""A real PostgreSQL for the service tests: a throw-away cluster on a free loopback port (Debian package
-``postgresql``; CI installs it). Without it the PostgreSQL cases skip, unless HEPATICA_REQUIRE_POSTGRES=1."""
+"""A real Orthanc for the PACS tests (Debian packages ``orthanc``, ``orthanc-dicomweb``; CI installs them) on a free
+loopback port; without it those tests skip, unless HEPATICA_REQUIRE_ORTHANC=1. The PostgreSQL fixtures are in
+tests/conftest.py (the store's tests use them too)."""
 
-import glob
 import os
 import shutil
 import socket
 import subprocess
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
-
-
-def _run_as_postgres(args, check=True):
-    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    return subprocess.run(prefix + args, check=check, capture_output=True, text=True)
-
-
-@dataclass(frozen=True)
-class PostgresCluster:
-    """The test server: ``url`` of its database; ``restart()``, ``stop()`` and ``start()`` the server."""
-
-    url: str
-    restart: Callable[[], object]
-    stop: Callable[[], object]
-    start: Callable[[], object]
-
-
-@pytest.fixture(scope="session")
-def postgres_cluster(tmp_path_factory):
-    """A fresh PostgreSQL server and database (`PostgresCluster`)."""
-    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not binaries:
-        if os.environ.get("HEPATICA_REQUIRE_POSTGRES") == "1":
-            pytest.fail("PostgreSQL is required (HEPATICA_REQUIRE_POSTGRES=1) but not installed")
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    bindir = os.path.dirname(binaries[-1])
-    folder = tmp_path_factory.mktemp("postgres")
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-        os.chmod(folder.parent, 0o755)
-        os.chmod(folder.parent.parent, 0o755)
-    data = folder / "data"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    _run_as_postgres([f"{bindir}/initdb", "-D", str(data), "-U", "postgres", "--auth=trust"])
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-    start = [f"{bindir}/pg_ctl", "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w"]
-    _run_as_postgres(start + ["start"])
-    _run_as_postgres([f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "hepatica_test"])
-
-    stop = [f"{bindir}/pg_ctl", "-D", str(data), "-w", "-m"]
-    yield PostgresCluster(
-        url=f"postgresql+psycopg://postgres@127.0.0.1:{port}/hepatica_test",
-        restart=lambda: _run_as_postgres(start + ["restart", "-m", "fast"]),
-        stop=lambda: _run_as_postgres(stop + ["fast", "stop"]),
-        start=lambda: _run_as_postgres(start + ["start"]),
-    )
-    _run_as_postgres(stop + ["immediate", "stop"], check=False)
-
-
-@pytest.fixture()
-def postgres_url(postgres_cluster):
-    """The URL of a new, empty database on the test cluster, for one test."""
-    import secrets
-
-    from sqlalchemy import create_engine
-
-    url = postgres_cluster.url
-    name = f"hepatica_{secrets.token_hex(4)}"
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.exec_driver_sql(f"CREATE DATABASE {name}")
-    engine.dispose()
-    return url.rsplit("/", 1)[0] + "/" + name
 
 
 def free_port() -> int:

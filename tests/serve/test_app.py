@@ -10,10 +10,11 @@ import zipfile
 import pytest
 from fastapi.testclient import TestClient
 
+from hepatica.options import AnalysisOptions
 from hepatica.serve import create_app
-from hepatica.serve.database import default_url, open_database
-from hepatica.serve.queue import JobQueue
-from hepatica.serve.results import study_row
+from hepatica.store.database import default_url, open_database
+from hepatica.store.queue import JobQueue
+from hepatica.store.results import study_row
 
 
 @pytest.fixture(scope="module")
@@ -53,10 +54,10 @@ def test_the_study_list_and_the_viewer_data(served, small_analysis):
     assert [p["phase"] for p in data["phases"]] == ["pre_contrast", "arterial", "portal_venous", "delayed"]
     assert data["default_phase"] == "portal_venous" and [o["name"] for o in data["overlays"]] == ["liver", "lesions"]
     first = data["lesions"][0]
-    lesion = small_analysis.result.segmentation.lesions[0]
+    lesion = small_analysis.result.lesions[0]
     x, y, _ = lesion.centroid_mm
     assert first["position_ras_mm"] == [-x, -y, lesion.axial_slice_z_mm]  # NiiVue's RAS from Hepatica's LPS
-    assert first["lirads"]["category"] == small_analysis.result.lirads.lesions[0].category
+    assert first["lirads"]["category"] == small_analysis.result.lesions[0].lirads.category
     for url in [p["url"] for p in data["phases"]] + [o["url"] for o in data["overlays"]] + [data["report_url"]]:
         assert served.get(url).status_code == 200, url
     assert served.get(data["report_pdf_url"]).content.startswith(b"%PDF-")
@@ -98,7 +99,7 @@ def test_hostile_uploads_are_refused_and_leave_nothing(served, small_analysis, t
 
 
 def test_an_uploaded_study_is_analysed_with_progress(small_phantom_files, tmp_path):
-    with TestClient(create_app(tmp_path / "studies", analysis_options={"radiomics": False})) as client:
+    with TestClient(create_app(tmp_path / "studies", analysis_options=AnalysisOptions(radiomics=False))) as client:
         # A zip of the DICOM study (four series in sub-folders); the browser test uploads NIfTI files.
         answer = client.post(
             "/api/studies?high_risk=true",
@@ -149,7 +150,7 @@ def test_a_study_that_cannot_be_read_fails_with_the_reason_and_is_taken_over_aft
 
 
 def test_tokens_guard_every_request_once_one_exists(tmp_path):
-    from hepatica.serve.auth import create_token, revoke_token
+    from hepatica.store.tokens import create_token, revoke_token
 
     root = tmp_path / "studies"
     with TestClient(create_app(root, workers=0)) as client:
@@ -189,3 +190,57 @@ def test_tokens_guard_every_request_once_one_exists(tmp_path):
         client.cookies.clear()
         revoke_token(engine, 1)
         assert client.get("/api/studies", headers=read).status_code == 401
+
+
+def test_one_analysis_folder_is_served_as_one_study_and_nothing_is_written_into_it(small_analysis):
+    folder = small_analysis.report_html.parent
+    before = sorted(p.name for p in folder.iterdir())
+    with TestClient(create_app(folder)) as client:
+        studies = client.get("/api/studies").json()
+        assert [s["id"] for s in studies] == [folder.name] and studies[0]["status"]["state"] == "done"
+        assert studies[0]["lesion_count"] == small_analysis.result.segmentation.lesion_count
+        assert client.get(f"/api/studies/{folder.name}/viewer").json()["lesions"]
+        refused = client.post("/api/studies", content=b"PK")
+        assert refused.status_code == 409 and "one analysis folder" in refused.json()["detail"]
+        assert "serve a folder of analyses" in client.get("/").text
+    assert sorted(p.name for p in folder.iterdir()) == before  # no hepatica.db, no status.json
+
+
+def test_the_openapi_spec_describes_each_response(served):
+    spec = served.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    assert {"StudySummary", "StudyStatus", "ViewerData", "ViewerLesion", "Submitted"} <= set(schemas)
+
+    def response_schema(path, method, status):
+        return spec["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+
+    assert response_schema("/api/studies", "get", "200")["items"]["$ref"].endswith("/StudySummary")
+    assert response_schema("/api/studies/{study_id}/viewer", "get", "200")["$ref"].endswith("/ViewerData")
+    assert response_schema("/api/studies", "post", "202")["$ref"].endswith("/Submitted")
+    assert "lirads" in schemas["ViewerLesion"]["properties"]
+
+
+def test_an_upload_with_its_own_masks_is_analysed_on_them(small_phantom, small_phantom_files, tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for path in sorted(small_phantom_files.nifti.values()):
+            z.write(path, f"study/{path.name}")
+        z.write(small_phantom_files.root / "truth" / "truth_seg.dcm", "study/corrected/seg.dcm")
+    options = AnalysisOptions(radiomics=False, pdf=False)
+    with TestClient(create_app(tmp_path / "studies", analysis_options=options)) as client:
+        missing = client.post("/api/studies?liver_mask=study/nothing.nii.gz", content=buffer.getvalue())
+        assert missing.status_code == 400 and "has no file 'study/nothing.nii.gz'" in missing.json()["detail"]
+        answer = client.post(
+            "/api/studies",
+            params={"liver_mask": "study/corrected/seg.dcm", "lesion_mask": "study/corrected/seg.dcm"},
+            content=buffer.getvalue(),
+        )
+        assert answer.status_code == 202, answer.text
+        study_id = answer.json()["id"]
+        status, _ = _wait(client, study_id)
+        assert status["state"] == "done", status
+        result = json.loads(client.get(f"/studies/{study_id}/files/result.json").text)
+    seg = result["segmentation"]
+    assert seg["liver_from"] == seg["lesions_from"] == "user mask" and seg["backend"] is None
+    assert seg["lesion_count"] == len(small_phantom.lesions)
+    assert len(result["study"]["series"]) == 4  # the mask was not read as a series

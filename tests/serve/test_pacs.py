@@ -8,13 +8,14 @@ import highdicom as hd
 import pydicom
 from fastapi.testclient import TestClient
 
+from hepatica.options import AnalysisOptions
 from hepatica.serve import create_app
-from hepatica.serve.database import default_url, open_database
 from hepatica.serve.library import StudyLibrary
 from hepatica.serve.pacs import Pacs
-from hepatica.serve.queue import JobQueue
 from hepatica.serve.submit import submit_pacs_study
 from hepatica.serve.worker import Worker
+from hepatica.store.database import default_url, open_database
+from hepatica.store.queue import JobQueue
 
 
 def _study_into(orthanc_url, dicom_folder) -> str:
@@ -42,7 +43,7 @@ def test_pull_analyse_and_push_back_the_seg_and_sr(orthanc, small_phantom_files,
     study_uid = _study_into(orthanc.url, small_phantom_files.dicom)
     pacs = Pacs(orthanc.url)
     assert _modalities(pacs, study_uid) == ["CT"] * 4
-    app = create_app(tmp_path / "studies", analysis_options={"radiomics": False}, pacs_url=orthanc.url)
+    app = create_app(tmp_path / "studies", analysis_options=AnalysisOptions(radiomics=False), pacs_url=orthanc.url)
     with TestClient(app) as client:
         answer = client.post("/api/studies/pacs", json={"study_instance_uid": study_uid, "high_risk": True})
         assert answer.status_code == 202
@@ -72,7 +73,7 @@ def test_orthanc_down_gives_a_clear_reason_and_the_job_completes_once_it_is_back
     orthanc.stop()  # the study stays in Orthanc's storage
     app = create_app(
         tmp_path / "studies",
-        analysis_options={"radiomics": False, "lirads": False},
+        analysis_options=AnalysisOptions(radiomics=False, lirads=False),
         pacs_url=orthanc.url,
         pacs_retry_seconds=2.0,
     )
@@ -122,9 +123,9 @@ def test_a_job_run_again_after_its_push_sends_the_same_seg_and_sr(orthanc, small
     library = StudyLibrary(tmp_path / "studies")
     library.root.mkdir()
     queue = _DiesAfterPushing(open_database(default_url(library.root)))
-    study_id = submit_pacs_study(library, queue, study_uid)
+    study_id = submit_pacs_study(library, queue, study_uid, AnalysisOptions(radiomics=False, lirads=False))
     pacs = Pacs(orthanc.url)
-    worker = Worker(library, queue, {"radiomics": False, "lirads": False}, pacs=pacs)
+    worker = Worker(library, queue, pacs=pacs)
     deadline = time.monotonic() + 600
     while queue.jobs(study_id)[0].state not in ("done", "failed"):
         assert time.monotonic() < deadline

@@ -9,27 +9,28 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hepatica.serve import create_app
-from hepatica.serve.database import Result, ResultLesion
 from hepatica.serve.library import StudyLibrary, StudyStatus
+from hepatica.store.database import Result, ResultLesion
 
 
 def _variant(result, created: str, lesions: list[tuple[float, str | None]]):
     """The analysis ``result`` with its lesions replaced by ``(axial diameter mm, LI-RADS category)`` ones."""
-    seg, lirads = result.segmentation, result.lirads
+    first = result.lesions[0]
     measured = [
-        seg.lesions[0].model_copy(update={"id": n, "longest_axial_diameter_mm": d})
-        for n, (d, _) in enumerate(lesions, 1)
-    ]
-    characterized = [
-        lirads.lesions[0].model_copy(update={"id": n, "category": c})
-        for n, (_, c) in enumerate(lesions, 1)
-        if c is not None
+        first.model_copy(
+            update={
+                "id": n,
+                "longest_axial_diameter_mm": d,
+                "lirads": first.lirads.model_copy(update={"category": c}) if c is not None else None,
+            }
+        )
+        for n, (d, c) in enumerate(lesions, 1)
     ]
     return result.model_copy(
         update={
             "provenance": result.provenance.model_copy(update={"created_utc": created}),
-            "segmentation": seg.model_copy(update={"lesions": measured, "lesion_count": len(measured)}),
-            "lirads": lirads.model_copy(update={"lesions": characterized}),
+            "segmentation": result.segmentation.model_copy(update={"lesion_count": len(measured)}),
+            "lesions": measured,
         }
     )
 
@@ -129,7 +130,7 @@ def test_an_analysis_added_while_serving_is_found_and_indexed_once(searchable, s
 
 def test_a_result_rewritten_in_place_is_indexed_again(searchable, small_analysis, monkeypatch):
     """``hepatica analyze --out`` run again into a served folder: the search finds the new result, not the old."""
-    monkeypatch.setattr("hepatica.serve.app.INDEX_SECONDS", 0.0)
+    monkeypatch.setattr("hepatica.serve.service.INDEX_SECONDS", 0.0)
     assert _ids(searchable, category="LR-5") == ["hcc-small", "hcc-large"]
     path = searchable.app.state.library.root / "hcc-small" / "result.json"
     path.write_text(_variant(small_analysis.result, "2026-11-10T10:00:00+00:00", [(12.0, "LR-4")]).model_dump_json())

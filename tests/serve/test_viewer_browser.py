@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from hepatica.options import AnalysisOptions
 from hepatica.serve.background import serving
 
 CHROMIUM_ARGS = [
@@ -140,7 +141,7 @@ def test_a_study_uploaded_from_the_page_shows_its_progress_and_opens_in_the_view
     with zipfile.ZipFile(archive, "w") as z:
         for path in sorted(next(iter(small_phantom_files.nifti.values())).parent.glob("*.nii.gz")):
             z.write(path, f"study/{path.name}")
-    with serving(tmp_path / "studies", analysis_options={"radiomics": False}) as server:
+    with serving(tmp_path / "studies", analysis_options=AnalysisOptions(radiomics=False)) as server:
         page.goto(server + "/")
         page.set_input_files("#file", str(archive))
         page.select_option("#high-risk", "true")
@@ -160,7 +161,7 @@ def test_a_study_uploaded_from_the_page_shows_its_progress_and_opens_in_the_view
 def test_the_study_list_searches_by_lesion_category_and_size(page, demo_dir):
     page, errors = page
     result = json.loads((demo_dir / "result.json").read_text())
-    present = sorted({lesion["category"] for lesion in result["lirads"]["lesions"]} - {None})
+    present = sorted({lesion["lirads"]["category"] for lesion in result["lesions"] if lesion["lirads"]} - {None})
     absent = next(c for c in ("LR-TIV", "LR-NC", "LR-1", "LR-2") if c not in present)
     with serving(demo_dir.parent, workers=0) as server:
         page.goto(server + "/")

@@ -12,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hepatica.errors import HepaticaInputError
+from hepatica.options import AnalysisOptions
 from hepatica.serve import create_app
-from hepatica.serve.database import WatchPosition
 from hepatica.serve.pacs import Pacs
+from hepatica.store.database import WatchPosition
 from tests.serve.test_pacs import _modalities, _study_into, _wait
 
 
@@ -47,7 +48,7 @@ def test_each_new_study_orthanc_receives_is_analysed_once(orthanc, small_phantom
     orthanc.start()  # StableAge 2 s
     root = orthanc.url.removesuffix("/dicom-web")
     options = dict(
-        analysis_options={"radiomics": False, "lirads": False},
+        analysis_options=AnalysisOptions(radiomics=False, lirads=False),
         pacs_url=orthanc.url,
         watch_orthanc=root,
         watch_seconds=0.5,

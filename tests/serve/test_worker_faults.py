@@ -12,12 +12,13 @@ import time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hepatica.serve.database import Result, default_url, open_database
+from hepatica.options import AnalysisOptions
 from hepatica.serve.library import INPUT_FOLDER, RESULT_FILE, STATUS_FILE, StudyLibrary
-from hepatica.serve.queue import JobQueue
-from hepatica.serve.results import study_row
 from hepatica.serve.submit import queue_analysis
 from hepatica.serve.worker import Worker
+from hepatica.store.database import Result, default_url, open_database
+from hepatica.store.queue import JobQueue
+from hepatica.store.results import study_row
 
 
 def _worker(data, lease="3"):
@@ -32,7 +33,6 @@ def _worker(data, lease="3"):
             "--once",
             "--lease-seconds",
             lease,
-            "--no-radiomics",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -44,7 +44,7 @@ def test_killing_a_worker_mid_job_loses_nothing_and_the_job_completes_once(small
     data = tmp_path / "studies"
     shutil.copytree(small_phantom_files.dicom, data / "study1" / INPUT_FOLDER)
     queue = JobQueue(open_database(default_url(data)))
-    job_id = queue.submit("study1", {"lirads": False})
+    job_id = queue.submit("study1", AnalysisOptions(lirads=False, radiomics=False))
 
     first = _worker(data)
     deadline = time.monotonic() + 300
@@ -82,9 +82,9 @@ def test_the_database_going_away_mid_analysis_loses_nothing_and_duplicates_nothi
     library = StudyLibrary(tmp_path / "studies")
     shutil.copytree(small_phantom_files.dicom, library.root / "study1" / INPUT_FOLDER)
     queue = JobQueue(open_database(postgres_url), lease_seconds=4)
-    job_id = queue_analysis(library, queue, "study1", {"lirads": False})
+    job_id = queue_analysis(library, queue, "study1", AnalysisOptions(lirads=False, radiomics=False))
     stop = threading.Event()
-    worker = threading.Thread(target=Worker(library, queue, {"radiomics": False}).run_until, args=(stop, 0.5))
+    worker = threading.Thread(target=Worker(library, queue).run_until, args=(stop, 0.5))
     worker.start()
     try:
         _wait_for(lambda: library.status("study1").number >= 2)  # segmenting

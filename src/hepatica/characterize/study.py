@@ -1,10 +1,10 @@
 """The LI-RADS stage of ``analyze``: align the phases, measure each segmented lesion, categorize it; with a prior
 study, match its lesions to this study's and assess growth and RECIST 1.1 response.
 
-Lesions are the segmentation's (labels as in lesions.nii.gz, 1 = largest) on the segmented series' grid; the
-other phases (and the prior study) are aligned to it. A study with one phase (or whose phases cannot be aligned)
-still gets a lesion entry per lesion, with the missing phases named and LR-NC: Hepatica does not guess features
-it cannot see.
+Lesions are the study's `LiverLesions` (labelled once, 1 = largest) on the segmented series' grid; the other
+phases (and the prior study) are aligned to it. A study with one phase (or whose phases cannot be aligned) still
+gets an entry per lesion, with the missing phases named and LR-NC: Hepatica does not guess features it cannot see.
+Everything here is returned as objects (`StudyLirads`); the report stage turns them into the result and files.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import numpy as np
 import SimpleITK as sitk
 
 from hepatica.characterize.enhancement import measure_enhancement
-from hepatica.characterize.features import NAMES, Finding, LesionFeatures, lesion_features
-from hepatica.characterize.growth import Growth, assess_growth, match_lesions
+from hepatica.characterize.features import NAMES, LesionFeatures, lesion_features
+from hepatica.characterize.growth import Growth, assess_growth
 from hepatica.characterize.observation import observation_from_features
 from hepatica.characterize.register import (
     AlignedPhases,
+    PhaseAlignment,
     PhaseAlignmentError,
     StudyAlignment,
     align_phases,
@@ -33,15 +34,8 @@ from hepatica.io.study import Study
 from hepatica.io.volume import Volume
 from hepatica.lirads import categorize
 from hepatica.lirads.response import MeasuredLesion, ResponseAssessment, assess_response
-from hepatica.measure.lesions import label_lesions, measure_liver_and_lesions
-from hepatica.result import (
-    FeatureFinding,
-    LesionCharacterization,
-    LiradsSummary,
-    PhaseAlignmentEntry,
-    PriorComparison,
-    PriorLesionChange,
-)
+from hepatica.measure.lesions import LiverLesions
+from hepatica.measure.matching import match_lesions
 
 ORDER = (Phase.PRE_CONTRAST, Phase.ARTERIAL, Phase.PORTAL_VENOUS, Phase.DELAYED)
 UNKNOWN_RISK_NOTE = (
@@ -64,15 +58,14 @@ class PriorStudy:
 
 def compare_with_prior(
     prior: Volume,
-    prior_liver: Volume,
-    prior_lesions: Volume,
+    prior_lesions: LiverLesions,
     reference: Volume,
-    liver: Volume,
-    lesions: Volume,
+    lesions: LiverLesions,
     interval_days: float | None = None,
 ) -> PriorStudy:
-    """Align the prior study's segmented series (with its liver and lesion masks) to the current one, match the
-    lesions and assess growth. ``interval_days`` defaults to the difference of the DICOM study dates."""
+    """Align the prior study's segmented series (``prior``, with its liver and lesions) to the current one
+    (``reference`` and ``lesions``), match the lesions and assess growth. ``interval_days`` defaults to the
+    difference of the DICOM study dates."""
     if interval_days is None:
         interval_days = _interval_days(prior, reference)
     if interval_days is not None and interval_days < 0:
@@ -80,16 +73,19 @@ def compare_with_prior(
             f"the prior study is dated {-interval_days:.0f} days after the current one; "
             "give the studies in the right order"
         )
-    alignment = align_prior_study(prior, prior_liver, reference, liver)
-    prior_labels = label_lesions(prior_lesions)
+    alignment = align_prior_study(prior, prior_lesions.liver, reference, lesions.liver)
     moved = sitk.Resample(
-        prior_labels.to_sitk(), reference.to_sitk(), alignment.transform, sitk.sitkNearestNeighbor, 0, sitk.sitkUInt16
+        prior_lesions.labels.to_sitk(),
+        reference.to_sitk(),
+        alignment.transform,
+        sitk.sitkNearestNeighbor,
+        0,
+        sitk.sitkUInt16,
     )
-    labels = label_lesions(lesions)
-    now = {m.label: m for m in measure_liver_and_lesions(liver, labels).lesions}
-    before = {m.label: m for m in measure_liver_and_lesions(prior_liver, prior_labels).lesions}
+    now = {m.label: m for m in lesions.measurements}
+    before = {m.label: m for m in prior_lesions.measurements}
     matches = match_lesions(
-        labels.array,
+        lesions.labels.array,
         sitk.GetArrayFromImage(moved),
         reference.spacing[::-1],
         {i: m.longest_3d_diameter_mm for i, m in now.items()},
@@ -97,12 +93,12 @@ def compare_with_prior(
     )
     error = float(max(reference.spacing))
     growth = {m.lesion: assess_growth(m, interval_days, error) for m in matches}
-    found = {m.prior_lesion: m.lesion for m in matches if m.prior_lesion is not None}
+    found = {m.matched: m.lesion for m in matches if m.matched is not None}
     recist = None
     baseline = [MeasuredLesion(f"prior lesion {j}", m.longest_axial_diameter_mm) for j, m in before.items()]
     if any(b.diameter_mm >= 10 for b in baseline):
         follow_up = [MeasuredLesion(f"prior lesion {j}", now[i].longest_axial_diameter_mm) for j, i in found.items()]
-        new = any(m.prior_lesion is None and now[m.lesion].longest_axial_diameter_mm >= 10 for m in matches)
+        new = any(m.matched is None and now[m.lesion].longest_axial_diameter_mm >= 10 for m in matches)
         recist = assess_response(baseline, follow_up, "RECIST 1.1", new_lesions=new)
     return PriorStudy(growth, alignment, interval_days, len(before), sorted(set(before) - set(found)), recist)
 
@@ -116,19 +112,20 @@ def _interval_days(prior: Volume, current: Volume) -> float | None:
 
 @dataclass(frozen=True)
 class StudyPhases:
-    """The study's phases on the segmented series' grid (HU), aligned to it; how each was aligned; warnings
-    (a phase that could not be aligned leaves only the reference phase)."""
+    """The study's phases on the segmented series' grid (HU), aligned to it; how each was aligned (in the order
+    of alignment); warnings (a phase that could not be aligned leaves only the reference phase)."""
 
     reference_phase: Phase
     images: dict[Phase, Volume]
-    alignments: list[PhaseAlignmentEntry]
+    alignments: dict[Phase, PhaseAlignment]
     warnings: list[str]
 
 
 def align_study_phases(study: Study, reference: Volume, liver: Volume) -> StudyPhases:
     """Align every known phase of ``study`` to ``reference`` (the segmented series; ``liver`` on its grid)."""
     by_phase = {phase: series.volume for phase, series in study.by_phase.items() if phase is not Phase.UNKNOWN}
-    warnings, alignments = [], []
+    warnings: list[str] = []
+    alignments: dict[Phase, PhaseAlignment] = {}
     reference_phase = next((p for p, v in by_phase.items() if v is reference), None)
     if reference_phase is None:
         reference_phase = Phase.PORTAL_VENOUS
@@ -139,17 +136,7 @@ def align_study_phases(study: Study, reference: Volume, liver: Volume) -> StudyP
         try:
             aligned: AlignedPhases = align_phases(by_phase, liver, reference=reference_phase)
             images = dict(aligned.images)
-            alignments = [
-                PhaseAlignmentEntry(
-                    phase=p.value,
-                    translation_mm=round(a.translation_mm, 2),
-                    rotation_deg=round(a.rotation_deg, 2),
-                    deformable=a.deformable,
-                    residual_mm=round(a.residual_mm, 2),
-                    edge_correlation=round(a.edge_correlation, 3),
-                )
-                for p, a in aligned.alignments.items()
-            ]
+            alignments = dict(aligned.alignments)
         except PhaseAlignmentError as error:
             warnings.append(f"{error}; only the {reference_phase.label.lower()} phase was used for LI-RADS")
     if not images:
@@ -157,27 +144,63 @@ def align_study_phases(study: Study, reference: Volume, liver: Volume) -> StudyP
     return StudyPhases(reference_phase, images, alignments, warnings)
 
 
+@dataclass(frozen=True)
+class LesionLirads:
+    """LI-RADS of one lesion (``label`` as in the study's `LiverLesions`): the measured features, the LI-RADS size,
+    its change since the prior study (None without one), the category (None where LI-RADS does not apply) and the
+    reasons in LI-RADS words."""
+
+    label: int
+    features: LesionFeatures
+    size: LesionSize
+    growth: Growth | None
+    category: str | None
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class StudyLirads:
+    """LI-RADS v2018 of every lesion that could be characterized (by label), with the phases it used, the risk
+    stated, the prior study's comparison and the warnings (a lesion that could not be characterized is named
+    there)."""
+
+    phases: StudyPhases
+    high_risk: bool | None
+    lesions: dict[int, LesionLirads]
+    prior: PriorStudy | None
+    warnings: list[str]
+
+    @property
+    def phases_used(self) -> list[Phase]:
+        return [p for p in ORDER if p in self.phases.images]
+
+    @property
+    def missing_phases(self) -> list[str]:
+        """Required LI-RADS phases the study lacks, in LI-RADS words."""
+        required = (Phase.ARTERIAL, Phase.PORTAL_VENOUS, Phase.DELAYED)
+        return [NAMES[p] for p in required if p not in self.phases.images]
+
+
 def study_lirads(
     study: Study,
     reference: Volume,
-    liver: Volume,
-    lesions: Volume,
+    lesions: LiverLesions,
     high_risk: bool | None = None,
     prior: PriorStudy | None = None,
     phases: StudyPhases | None = None,
-) -> LiradsSummary:
+) -> StudyLirads:
     """LI-RADS features, size (in the phase where the margin is sharpest) and category of every lesion.
     ``reference`` is the segmented series (its phase the alignment target); ``prior`` adds growth; ``phases``
     is ``align_study_phases``' result when the caller already aligned the study."""
     if phases is None:
-        phases = align_study_phases(study, reference, liver)
-    reference_phase, alignments, warnings = phases.reference_phase, phases.alignments, list(phases.warnings)
+        phases = align_study_phases(study, reference, lesions.liver)
+    warnings = list(phases.warnings)
     images = {p: v.array.astype(np.float32) for p, v in phases.images.items()}
-    labels = label_lesions(lesions).array
-    liver_mask = liver.array > 0
-    entries = []
-    for label in range(1, int(labels.max()) + 1):
-        mask, others = labels == label, (labels > 0) & ~(labels == label)
+    liver_mask = lesions.liver.array > 0
+    entries = {}
+    for lesion in lesions.lesions:
+        label = lesion.label
+        mask, others = lesions.mask(label), lesions.others(label)
         try:
             features = lesion_features(
                 measure_enhancement(images, mask, liver_mask, reference.spacing[::-1], other_lesions=others)
@@ -197,73 +220,5 @@ def study_lirads(
         )
         result = categorize(observation)
         reasons = ([UNKNOWN_RISK_NOTE] if high_risk is None and result.category is not None else []) + result.reasons
-        entries.append(_entry(label, features, result.category, reasons, size, growth))
-    return LiradsSummary(
-        reference_phase=reference_phase.value,
-        phases=[p.value for p in ORDER if p in images],
-        missing_phases=[NAMES[p] for p in (Phase.ARTERIAL, Phase.PORTAL_VENOUS, Phase.DELAYED) if p not in images],
-        alignments=alignments,
-        high_risk=high_risk,
-        lesions=entries,
-        prior=_prior_comparison(prior),
-        warnings=warnings,
-    )
-
-
-def _prior_comparison(prior: PriorStudy | None) -> PriorComparison | None:
-    if prior is None:
-        return None
-    a = prior.alignment
-    return PriorComparison(
-        interval_days=prior.interval_days,
-        translation_mm=round(a.translation_mm, 2),
-        rotation_deg=round(a.rotation_deg, 2),
-        residual_mm=round(a.residual_mm, 2),
-        edge_correlation=round(a.edge_correlation, 3),
-        prior_lesion_count=prior.prior_lesion_count,
-        disappeared_prior_lesions=prior.disappeared,
-        recist=prior.recist.to_json() if prior.recist else None,
-    )
-
-
-def _entry(
-    label: int, f: LesionFeatures, category: str | None, reasons: list[str], size: LesionSize, growth: Growth | None
-) -> LesionCharacterization:
-    def finding(value: Finding) -> FeatureFinding:
-        return FeatureFinding(value=value.value, evidence=value.evidence, confidence=value.confidence)
-
-    change = None
-    if growth is not None:
-        m = growth.match
-        percent = growth.change_percent
-        change = PriorLesionChange(
-            prior_lesion=m.prior_lesion,
-            prior_size_mm=round(m.prior_size_mm, 1) if m.prior_size_mm else None,
-            size_change_percent=round(percent, 1) if percent is not None else None,
-            overlap_dice=m.overlap,
-            centre_distance_mm=m.distance_mm,
-        )
-    threshold = growth.threshold_growth if growth is not None else Finding(None, "no prior study given", 0.0)
-
-    return LesionCharacterization(
-        id=label,
-        size_mm=round(size.diameter_mm, 1),
-        segmented_size_mm=round(size.segmented_diameter_mm, 1),
-        size_evidence=size.evidence,
-        sharpest_phase=size.phase.value,
-        category=category,
-        reasons=reasons,
-        features={
-            "aphe": finding(f.aphe),
-            "washout": finding(f.washout),
-            "capsule": finding(f.capsule),
-            "delayed_central_enhancement": finding(f.delayed_central_enhancement),
-            "water_density": finding(f.water_density),
-            "simple_cyst": finding(f.simple_cyst),
-            "typical_hemangioma": finding(f.typical_hemangioma),
-            "threshold_growth": finding(threshold),
-        },
-        lesion_type_estimate=f.lesion_type,
-        lesion_type_pattern=f.lesion_type_pattern,
-        change_since_prior=change,
-    )
+        entries[label] = LesionLirads(label, features, size, growth, result.category, reasons)
+    return StudyLirads(phases, high_risk, entries, prior, warnings)

@@ -19,12 +19,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from hepatica.errors import BackendUnavailableError, HepaticaInputError
 from hepatica.io.manifest import read_manifest_rows
-from hepatica.serve.database import CohortCase, open_database, utc_now
+from hepatica.options import AnalysisOptions
+from hepatica.store.cohort import record_case
+from hepatica.store.database import open_database
 
 CASES_FOLDER, RESULT_FILE = "cases", "result.json"
 SAFE_CASE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
@@ -33,12 +33,14 @@ SAFE_CASE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.
 @dataclass(frozen=True)
 class CohortStudy:
     """One manifest row: a case name, the study (a DICOM folder or image file; paths relative to the manifest)
-    and, optionally, a prior study and the LI-RADS risk."""
+    and, optionally, a prior study, the LI-RADS risk and the user's own liver and lesion masks."""
 
     case: str
     input: str
     prior: str | None = None
     high_risk: bool | None = None
+    liver_mask: str | None = None
+    lesion_mask: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,8 @@ class CaseOutcome:
 
 
 def read_cohort_manifest(path: Path) -> list[CohortStudy]:
-    """CSV with columns ``case`` and ``input`` (and optionally ``prior``, ``high_risk`` as yes/no)."""
+    """CSV with columns ``case`` and ``input`` (and optionally ``prior``, ``high_risk`` as yes/no, ``liver_mask``,
+    ``lesion_mask``); paths relative to the manifest's folder."""
     path = Path(path)
     rows = read_manifest_rows(path, ["case", "input"])
     studies, seen = [], set()
@@ -71,18 +74,21 @@ def read_cohort_manifest(path: Path) -> list[CohortStudy]:
         if risk not in ("", "yes", "no", "true", "false", "1", "0"):
             raise HepaticaInputError(f"{path}, line {line}: high_risk must be yes or no, not {risk!r}")
         prior = (row.get("prior") or "").strip()
+        masks = {name: (row.get(name) or "").strip() for name in ("liver_mask", "lesion_mask")}
+        masks = {name: str(path.parent / value) if value else None for name, value in masks.items()}
         studies.append(
             CohortStudy(
                 case,
                 str(path.parent / row["input"].strip()),
                 str(path.parent / prior) if prior else None,
                 None if not risk else risk in ("yes", "true", "1"),
+                **masks,
             )
         )
     return studies
 
 
-def analyse_case(study: CohortStudy, out: str, options: dict) -> CaseOutcome:
+def analyse_case(study: CohortStudy, out: str, options: AnalysisOptions) -> CaseOutcome:
     """Analyse one case into ``out/cases/<case>`` (on a Dask worker); its outcome, never an exception for bad
     input."""
     from hepatica.pipeline import analyze
@@ -91,7 +97,17 @@ def analyse_case(study: CohortStudy, out: str, options: dict) -> CaseOutcome:
     attempt = cases / f".attempt-{study.case}-{uuid.uuid4().hex[:8]}"
     started = time.perf_counter()
     try:
-        analyze(study.input, attempt, command="cohort run", prior=study.prior, high_risk=study.high_risk, **options)
+        if study.high_risk is not None:
+            options = options.with_values(high_risk=study.high_risk)
+        analyze(
+            study.input,
+            attempt,
+            options,
+            prior=study.prior,
+            liver_mask=study.liver_mask,
+            lesion_mask=study.lesion_mask,
+            command="cohort run",
+        )
         final = cases / study.case
         if final.exists():
             shutil.rmtree(final)
@@ -123,7 +139,7 @@ def run_cohort(
     scheduler: str | None = None,
     workers: int = 2,
     database_url: str | None = None,
-    options: dict | None = None,
+    options: AnalysisOptions | None = None,
     progress: Callable[[CaseOutcome, int, int], None] | None = None,
 ) -> list[CaseOutcome]:
     """Analyse every case of ``manifest`` not yet done in ``out``; all cases' outcomes (done before or now).
@@ -162,7 +178,7 @@ def run_cohort(
                     analyse_case,
                     s,
                     str(out),
-                    dict(options or {}),
+                    options or AnalysisOptions(),
                     key=f"case-{s.case}-{uuid.uuid4().hex[:6]}",
                     pure=False,
                 )
@@ -171,7 +187,7 @@ def run_cohort(
             for done, future in enumerate(as_completed(futures), start=1):
                 outcome = future.result()
                 outcomes[outcome.case] = outcome
-                _record(engine, cohort, outcome)
+                record_case(engine, cohort, **asdict(outcome))
                 if progress:
                     progress(outcome, done, len(todo))
         if cluster is not None:
@@ -196,17 +212,6 @@ def thread_limits(workers: int, cores: int | None = None) -> dict[str, str]:
             "MKL_NUM_THREADS",
         )
     }
-
-
-def _record(engine, cohort: str, outcome: CaseOutcome) -> None:
-    """Insert or replace the case's row."""
-    values = {"cohort": cohort, **asdict(outcome), "finished": utc_now()}
-    insert = (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(CohortCase).values(values)
-    statement = insert.on_conflict_do_update(
-        index_elements=["cohort", "case"], set_={k: v for k, v in values.items() if k not in ("cohort", "case")}
-    )
-    with Session(engine) as session, session.begin():
-        session.execute(statement)
 
 
 def _write_parquet(outcomes: list[CaseOutcome], path: Path) -> None:

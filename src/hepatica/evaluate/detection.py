@@ -1,7 +1,8 @@
 """Per-lesion detection the way LiTS reports it.
 
 Lesions are 26-connected components of each mask. A predicted lesion is a true positive when it overlaps a
-reference lesion by at least one voxel; a reference lesion is detected when any predicted lesion overlaps it.
+reference lesion by at least one voxel; a reference lesion is detected when any predicted lesion overlaps it (its
+`LesionMatch` names the one it overlaps most, with their Dice and centre distance).
 Predicted lesions that touch no reference lesion are false positives, except those that lie inside an
 ``ignore`` mask (for example a cyst the reference marks separately): those are neither hits nor false
 positives. Sensitivity is reported by the reference lesion's longest axial diameter: < 10, 10-20, > 20 mm.
@@ -15,6 +16,7 @@ import numpy as np
 
 from hepatica.io.volume import Volume, require_same_grid
 from hepatica.measure.lesions import label_lesions, measure_liver_and_lesions
+from hepatica.measure.matching import LesionMatch
 
 SIZE_BINS = ("<10 mm", "10-20 mm", ">20 mm")
 
@@ -27,19 +29,10 @@ def size_bin(diameter_mm: float) -> str:
 
 
 @dataclass(frozen=True)
-class LesionMatch:
-    """One reference lesion: its size and whether a predicted lesion overlapped it."""
-
-    reference_label: int
-    diameter_mm: float
-    volume_ml: float
-    detected: bool
-    size_class: str
-
-
-@dataclass(frozen=True)
 class DetectionResult:
-    """Reference lesions with their detection status, and predicted lesions that matched nothing."""
+    """Each reference lesion matched to the predicted lesion it overlaps most (`LesionMatch`: ``lesion`` the
+    reference label, ``matched`` the predicted label or None when missed, sizes the longest axial diameters), and
+    the predicted lesions that matched nothing."""
 
     matches: tuple[LesionMatch, ...]
     false_positives: int
@@ -51,15 +44,15 @@ class DetectionResult:
         chosen = [
             m
             for m in self.matches
-            if (size_class is None or m.size_class == size_class)
-            and (min_diameter_mm is None or m.diameter_mm >= min_diameter_mm)
+            if (size_class is None or size_bin(m.size_mm) == size_class)
+            and (min_diameter_mm is None or m.size_mm >= min_diameter_mm)
         ]
-        return sum(m.detected for m in chosen) / len(chosen) if chosen else float("nan")
+        return sum(m.found for m in chosen) / len(chosen) if chosen else float("nan")
 
     def count(self, size_class: str) -> tuple[int, int]:
         """(detected, total) reference lesions in a size class."""
-        chosen = [m for m in self.matches if m.size_class == size_class]
-        return sum(m.detected for m in chosen), len(chosen)
+        chosen = [m for m in self.matches if size_bin(m.size_mm) == size_class]
+        return sum(m.found for m in chosen), len(chosen)
 
 
 def detect_lesions(predicted: Volume, reference: Volume, ignore: Volume | None = None) -> DetectionResult:
@@ -69,16 +62,26 @@ def detect_lesions(predicted: Volume, reference: Volume, ignore: Volume | None =
     predicted_labels = label_lesions(predicted)
     ref, pred = reference_labels.array, predicted_labels.array
     measured = measure_liver_and_lesions(reference.with_array((ref > 0).astype(np.uint8)), reference_labels)
+    predictions = {
+        m.label: m
+        for m in measure_liver_and_lesions(predicted.with_array((pred > 0).astype(np.uint8)), predicted_labels).lesions
+    }
     matches = []
     for lesion in measured.lesions:
-        detected = bool(np.any(pred[ref == lesion.label] > 0))
+        inside = ref == lesion.label
+        hits = np.bincount(pred[inside].ravel(), minlength=1)[1:]
+        best = int(np.argmax(hits)) + 1 if hits.any() else None
+        match = predictions.get(best) if best is not None else None
+        overlap = 2.0 * hits[best - 1] / (lesion.voxel_count + match.voxel_count) if match else 0.0
+        distance = float(np.linalg.norm(np.subtract(lesion.centroid_mm, match.centroid_mm))) if match else None
         matches.append(
             LesionMatch(
-                lesion.label,
-                lesion.longest_axial_diameter_mm,
-                lesion.volume_ml,
-                detected,
-                size_bin(lesion.longest_axial_diameter_mm),
+                lesion=lesion.label,
+                matched=best,
+                size_mm=lesion.longest_axial_diameter_mm,
+                matched_size_mm=match.longest_axial_diameter_mm if match else None,
+                overlap=round(float(overlap), 3),
+                distance_mm=round(distance, 2) if distance is not None else None,
             )
         )
     ignore_mask = None

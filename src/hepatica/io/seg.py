@@ -143,6 +143,21 @@ def source_headers(files: list[str]) -> list[pydicom.Dataset]:
     return headers
 
 
+def referenced_series_uids(path: Path | str) -> set[str]:
+    """Series Instance UIDs of the images a DICOM SEG was drawn on (empty when it names none)."""
+    try:
+        header = pydicom.dcmread(path, stop_before_pixels=True)
+    except Exception as exc:  # noqa: BLE001 - pydicom raises many types for files that are not DICOM
+        raise UnreadableFileError(
+            path, f"is neither an image file nor readable DICOM ({exc})", "Give a NIfTI, NRRD or DICOM SEG mask."
+        ) from exc
+    return {
+        str(item.SeriesInstanceUID)
+        for item in header.get("ReferencedSeriesSequence", [])
+        if "SeriesInstanceUID" in item
+    }
+
+
 def read_dicom_seg(path: Path | str, reference: Volume | None = None) -> dict[str, Volume]:
     """The segments of a DICOM SEG as binary uint8 masks, keyed by segment label.
 

@@ -46,9 +46,82 @@ class LiverMeasurement:
     lesions: tuple[LesionMeasurement, ...]
 
 
+@dataclass(frozen=True)
+class Lesion:
+    """One lesion, labelled once for the whole analysis: its label (1 = largest), where it lies on the segmented
+    grid (``box``, an index box in (z, y, x) order, and ``local_mask`` within it) and its measurements. Every later
+    stage (LI-RADS, radiomics, the report, the SR, the viewer) refers to the lesion by ``label``."""
+
+    label: int
+    box: tuple[slice, slice, slice]
+    local_mask: np.ndarray
+    measurement: LesionMeasurement
+
+    def mask(self, shape: tuple[int, int, int]) -> np.ndarray:
+        """The lesion as a boolean array of the whole grid (``shape``, (z, y, x))."""
+        full = np.zeros(shape, dtype=bool)
+        full[self.box] = self.local_mask
+        return full
+
+
+@dataclass(frozen=True)
+class LiverLesions:
+    """The liver and its lesions on one grid: the liver mask (0/1), the lesion instances (``labels``: 0 outside,
+    n inside lesion n) and each `Lesion`, largest first; volumes in mL (the liver's with its lesions)."""
+
+    liver: Volume
+    labels: Volume
+    lesions: tuple[Lesion, ...]
+    liver_volume_ml: float
+    lesion_volume_ml: float
+    tumour_burden_percent: float
+
+    def mask(self, label: int) -> np.ndarray:
+        """Boolean array of lesion ``label`` on the whole grid."""
+        return self.labels.array == label
+
+    def others(self, label: int) -> np.ndarray:
+        """Boolean array of every lesion but ``label``."""
+        return (self.labels.array > 0) & (self.labels.array != label)
+
+    def lesion(self, label: int) -> Lesion:
+        return self.lesions[label - 1]
+
+    @property
+    def measurements(self) -> tuple[LesionMeasurement, ...]:
+        return tuple(lesion.measurement for lesion in self.lesions)
+
+
+def find_lesions(liver: Volume, lesions: Volume) -> LiverLesions:
+    """Label the lesions of ``lesions`` (a mask on ``liver``'s grid: binary, or one value per lesion) once, largest
+    first, and measure them and the liver (`measure_liver_and_lesions`)."""
+    labels = label_lesions(lesions)
+    measured = measure_liver_and_lesions(liver, labels)
+    boxes = ndimage.find_objects(labels.array.astype(np.int64))
+    found = []
+    for measurement in measured.lesions:
+        box = boxes[measurement.label - 1]
+        found.append(Lesion(measurement.label, box, labels.array[box] == measurement.label, measurement))
+    return LiverLesions(
+        liver=liver,
+        labels=labels,
+        lesions=tuple(found),
+        liver_volume_ml=measured.liver_volume_ml,
+        lesion_volume_ml=measured.lesion_volume_ml,
+        tumour_burden_percent=measured.tumour_burden_percent,
+    )
+
+
 def label_lesions(lesions: Volume) -> Volume:
-    """One label per 26-connected lesion, numbered by decreasing volume (1 = largest)."""
-    labels, count = ndimage.label(lesions.array > 0, structure=CONNECTIVITY)
+    """One label per 26-connected lesion, numbered by decreasing volume (1 = largest). A mask with several
+    non-zero values (one per lesion, as 3D Slicer or an expert's label map gives) keeps lesions of different values
+    apart even where they touch; a binary mask is split into its connected components."""
+    values = np.unique(lesions.array)
+    values = values[values != 0]
+    if len(values) > 1:
+        labels, count = _label_per_value(lesions.array, values)
+    else:
+        labels, count = ndimage.label(lesions.array > 0, structure=CONNECTIVITY)
     if count:
         sizes = np.bincount(labels.ravel())[1:]
         order = np.argsort(-sizes, kind="stable")
@@ -56,6 +129,17 @@ def label_lesions(lesions: Volume) -> Volume:
         remap[order + 1] = np.arange(1, count + 1, dtype=np.uint16)
         labels = remap[labels]
     return lesions.with_array(labels.astype(np.uint16), content="lesion instances")
+
+
+def _label_per_value(array: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Connected components of each value separately, numbered consecutively."""
+    labels = np.zeros(array.shape, dtype=np.int32)
+    count = 0
+    for value in values:
+        components, n = ndimage.label(array == value, structure=CONNECTIVITY)
+        labels[components > 0] = components[components > 0] + count
+        count += n
+    return labels, count
 
 
 def measure_liver_and_lesions(liver: Volume, lesion_labels: Volume) -> LiverMeasurement:

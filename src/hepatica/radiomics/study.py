@@ -1,19 +1,17 @@
-"""Radiomics for a segmented study: the liver and each lesion on the segmented series, written as a tidy
-table beside the result, with the parameters used."""
+"""Radiomics for a segmented study: IBSI features of the liver and of each lesion (labels as the study's
+`LiverLesions` numbers them) on the segmented series, returned as objects; the report stage writes the table and
+the parameter file."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 
-from hepatica.io.atomic import write_text_atomic
 from hepatica.io.volume import Volume
-from hepatica.measure import label_lesions
-from hepatica.radiomics.batch import ID_COLUMNS, write_table
+from hepatica.measure.lesions import LiverLesions
 from hepatica.radiomics.extract import extract
 from hepatica.radiomics.settings import Discretisation, ExtractionSettings
-from hepatica.result import RadiomicsSummary, RoiFeatures
 
 #: Liver CT defaults: isotropic 1 mm grid (IBSI's advice for 3D texture), soft-tissue range, 25 HU bins.
 LIVER_CT_SETTINGS = ExtractionSettings(
@@ -31,53 +29,48 @@ HEADLINE = (
     "cm_contrast_3D_comb",
     "szm_zs_entr_3D",
 )
+#: ROIs with fewer voxels than this on the segmented grid get no features.
+MIN_ROI_VOXELS = 8
+
+
+@dataclass(frozen=True)
+class RoiRadiomics:
+    """IBSI features of one ROI ('liver' or 'lesion N'; ``label`` N, None for the liver) of the original image,
+    by IBSI tag; empty with ``skipped_reason`` when the ROI is too small."""
+
+    roi: str
+    label: int | None
+    features: dict[str, float]
+    skipped_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class StudyRadiomics:
+    """The settings used, the liver's features and each lesion's (by label)."""
+
+    settings: ExtractionSettings
+    series_id: str
+    liver: RoiRadiomics
+    lesions: dict[int, RoiRadiomics]
 
 
 def study_radiomics(
-    image: Volume,
-    liver: Volume,
-    lesions: Volume,
-    series_id: str,
-    out_dir: Path,
-    relative_to: Path,
-    settings: ExtractionSettings = LIVER_CT_SETTINGS,
-) -> RadiomicsSummary:
-    """Features of the liver and of each lesion (labels as in lesions.nii.gz, 1 = largest) on ``image``.
-
-    ROIs too small for the settings (a lesion that vanishes on the 1 mm grid) are listed without features."""
+    image: Volume, lesions: LiverLesions, series_id: str, settings: ExtractionSettings = LIVER_CT_SETTINGS
+) -> StudyRadiomics:
+    """Features of the liver and of each lesion on ``image`` (the segmented series ``series_id``). ROIs of fewer
+    than ``MIN_ROI_VOXELS`` voxels are kept without features, with the reason."""
     spacing = image.spacing[::-1]
-    rois = [("liver", None, liver.array > 0)]
-    labels = label_lesions(lesions).array
-    rois += [(f"lesion {n}", n, labels == n) for n in range(1, int(labels.max()) + 1)]
-    entries, rows = [], []
-    for name, label, mask in rois:
-        features = extract(image.array, mask, spacing, settings) if np.count_nonzero(mask) >= 8 else {}
-        entries.append(
-            RoiFeatures(
-                roi=name,
-                label=label,
-                series_id=series_id,
-                image_type="original",
-                features={k: (float(v) if np.isfinite(v) else None) for k, v in features.items()},
-            )
-        )
-        rows.append(
-            {
-                "case": series_id,
-                "image": series_id,
-                "mask": name,
-                "label": label or "",
-                "image_type": "original",
-                **features,
-            }
-        )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    table = write_table(rows, out_dir / "features.csv")
-    params = write_text_atomic(out_dir / "params.yaml", settings.to_yaml())
-    return RadiomicsSummary(
-        parameters=settings.as_dict(),
-        rois=entries,
-        headline=list(HEADLINE),
-        files={"table": str(table.relative_to(relative_to)), "parameters": str(params.relative_to(relative_to))},
-        columns=list(ID_COLUMNS),
+
+    def roi(name: str, label: int | None, mask: np.ndarray) -> RoiRadiomics:
+        voxels = int(np.count_nonzero(mask))
+        if voxels < MIN_ROI_VOXELS:
+            reason = f"{voxels} voxel(s), fewer than the {MIN_ROI_VOXELS} radiomics needs"
+            return RoiRadiomics(name, label, {}, reason)
+        return RoiRadiomics(name, label, extract(image.array, mask, spacing, settings))
+
+    return StudyRadiomics(
+        settings=settings,
+        series_id=series_id,
+        liver=roi("liver", None, lesions.liver.array > 0),
+        lesions={n.label: roi(f"lesion {n.label}", n.label, lesions.mask(n.label)) for n in lesions.lesions},
     )

@@ -51,7 +51,7 @@ def lesion_locations(result: StudyResult) -> dict[int, str]:
         return {}
     series = next((s for s in result.study.series if s.id == result.segmentation.series_id), None)
     locations = {}
-    for lesion in result.segmentation.lesions:
+    for lesion in result.lesions:
         if series is None:
             locations[lesion.id] = result.segmentation.series_id
             continue

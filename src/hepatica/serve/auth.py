@@ -1,73 +1,36 @@
-"""API tokens with two roles: ``read`` (lists, results, files, the viewer) and ``submit`` (also uploads).
-
-Once a database holds a token, every request needs one, as ``Authorization: Bearer <token>`` or the
-``hepatica_token`` cookie that ``/login`` sets for the browser pages; with no token the server is open (the
-default, bound to loopback; ``hepatica serve`` refuses other addresses until a token exists)."""
+"""The HTTP side of API tokens (stored by `hepatica.store.tokens`): once a token exists, every request needs one,
+as ``Authorization: Bearer <token>`` or the ``hepatica_token`` cookie ``/login`` sets for the browser pages; a
+request that changes something needs the ``submit`` role."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
-from dataclasses import dataclass
+from fastapi import Request
+from fastapi.responses import JSONResponse, RedirectResponse
 
-from sqlalchemy import select, update
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from hepatica.store.tokens import role_of, tokens_exist
 
-from hepatica.errors import HepaticaInputError
-from hepatica.serve.database import ApiToken, utc_now
-
-ROLES = ("read", "submit")
 COOKIE = "hepatica_token"
+#: Paths served without a token: static files, the sign-in page and the API description.
+OPEN_PATHS = ("/static/", "/login", "/openapi.json", "/docs")
 
 
-@dataclass(frozen=True)
-class TokenInfo:
-    id: int
-    name: str
-    role: str
-    revoked: bool
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def create_token(engine: Engine, name: str, role: str) -> str:
-    """A new token (shown once: only its hash is kept)."""
-    if role not in ROLES:
-        raise HepaticaInputError(f"role must be one of {ROLES}, not {role!r}")
-    token = "hep_" + secrets.token_urlsafe(32)
-    with Session(engine) as session, session.begin():
-        session.add(ApiToken(name=name[:100], role=role, token_sha256=_digest(token), created=utc_now(), revoked=False))
-    return token
-
-
-def revoke_token(engine: Engine, token_id: int) -> bool:
-    with Session(engine) as session, session.begin():
-        return session.execute(update(ApiToken).where(ApiToken.id == token_id).values(revoked=True)).rowcount == 1
-
-
-def list_tokens(engine: Engine) -> list[TokenInfo]:
-    with Session(engine) as session:
-        return [
-            TokenInfo(t.id, t.name, t.role, t.revoked) for t in session.scalars(select(ApiToken).order_by(ApiToken.id))
-        ]
-
-
-def tokens_exist(engine: Engine) -> bool:
-    with Session(engine) as session:
-        return session.scalars(select(ApiToken.id).limit(1)).first() is not None
-
-
-def role_of(engine: Engine, token: str | None) -> str | None:
-    """The role of a valid, unrevoked token; None otherwise."""
-    if not token:
-        return None
-    digest = _digest(token)
-    with Session(engine) as session:
-        row = session.scalars(select(ApiToken).where(ApiToken.token_sha256 == digest)).first()
-        if row is None or row.revoked or not hmac.compare_digest(row.token_sha256, digest):
-            return None
-        return row.role
+async def require_token(request: Request, call_next):
+    """With tokens in the database: a valid one for every request, the submit role for uploads."""
+    path = request.url.path
+    engine = request.app.state.service.queue.engine
+    if path.startswith(OPEN_PATHS) or not tokens_exist(engine):
+        return await call_next(request)
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(COOKIE)
+    role = role_of(engine, token)
+    if role is None:
+        if not path.startswith("/api/") and request.method == "GET":
+            return RedirectResponse("/login", status_code=303)
+        return JSONResponse(
+            {"detail": "a valid API token is required (Authorization: Bearer <token>)"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if request.method not in ("GET", "HEAD") and role != "submit":
+        return JSONResponse({"detail": "this token may read but not submit studies"}, status_code=403)
+    return await call_next(request)

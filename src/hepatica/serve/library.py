@@ -1,5 +1,7 @@
 """The folder of studies that ``hepatica serve`` shows: one sub-folder per study, holding an analysis written by
 ``hepatica analyze`` (``result.json`` and the files it names) and, for uploads, ``input/`` and ``status.json``.
+`open_library` also takes one analysis folder itself (``hepatica serve --data hepatica-demo``): the library then
+holds that one study and takes no uploads.
 
 Study ids are folder names of letters, digits, '.', '_' and '-' only; every file a request names is resolved inside
 its study folder and must be one the result lists (or the report), so no request reaches any other file.
@@ -45,16 +47,40 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def is_analysis_folder(folder: Path) -> bool:
+    """Whether ``folder`` is itself an analysis (``hepatica analyze --out FOLDER``), not a folder of them."""
+    return (Path(folder) / RESULT_FILE).is_file()
+
+
+def open_library(data_dir: Path | str) -> StudyLibrary:
+    """The studies of ``data_dir``: its sub-folders, or ``data_dir`` alone when it is one analysis."""
+    data_dir = Path(data_dir)
+    if is_analysis_folder(data_dir):
+        return StudyLibrary(data_dir.resolve().parent, single=data_dir.resolve())
+    return StudyLibrary(data_dir)
+
+
 @dataclass(frozen=True)
 class StudyLibrary:
-    """The studies under ``root``."""
+    """The studies under ``root``; with ``single``, only that analysis folder (its id: its name, made safe)."""
 
     root: Path
+    single: Path | None = None
+
+    @property
+    def single_id(self) -> str | None:
+        if self.single is None:
+            return None
+        return re.sub(r"[^A-Za-z0-9._-]", "-", self.single.name).lstrip("._-")[:100] or "study"
 
     def folder(self, study_id: str) -> Path:
         """The study's folder; UnknownStudyError for an invalid id or a folder that does not exist."""
         if not STUDY_ID.match(study_id):
             raise UnknownStudyError(f"no study {study_id!r}")
+        if self.single is not None:
+            if study_id != self.single_id:
+                raise UnknownStudyError(f"no study {study_id!r}")
+            return self.single
         folder = self.root / study_id
         if not folder.is_dir():
             raise UnknownStudyError(f"no study {study_id!r}")
@@ -62,6 +88,8 @@ class StudyLibrary:
 
     def study_ids(self) -> list[str]:
         """Ids of the folders holding a result or a status, newest first."""
+        if self.single is not None:
+            return [self.single_id] if is_analysis_folder(self.single) else []
         if not self.root.is_dir():
             return []
         found = [
@@ -82,6 +110,11 @@ class StudyLibrary:
 
     def write_status(self, study_id: str, status: StudyStatus) -> None:
         write_text_atomic(self.root / study_id / STATUS_FILE, status.model_dump_json(indent=2) + "\n")
+
+    @property
+    def takes_uploads(self) -> bool:
+        """False when serving one analysis folder: new studies need a folder of studies to go into."""
+        return self.single is None
 
     def result(self, study_id: str) -> StudyResult:
         """The study's result; UnknownStudyError while there is none."""

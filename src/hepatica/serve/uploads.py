@@ -18,6 +18,8 @@ import anyio
 
 CHUNK = 1 << 20
 MAX_MEMBERS = 50_000
+#: Where a study folder keeps the masks that came with its upload (``liver.<suffix>``, ``lesions.<suffix>``).
+MASK_FOLDER = "masks"
 
 
 class UploadError(ValueError):
@@ -69,6 +71,25 @@ def unpack_study(archive: Path, destination: Path, max_unpacked_bytes: int) -> P
         shutil.rmtree(destination, ignore_errors=True)
         raise
     return analysis_root(destination)
+
+
+def take_masks(unpacked: Path, names: dict[str, str], study_folder: Path) -> None:
+    """Move the masks named in the upload (``names``: 'liver' or 'lesions' -> path of the file inside the zip) out of
+    the unpacked study into ``study_folder/masks/<kind><suffix>``, so they are not read as image series (one file
+    may hold both, as a DICOM SEG of the liver and its lesions does)."""
+    sources = []
+    for kind, name in names.items():
+        parts = PurePosixPath(name.replace("\\", "/")).parts
+        source = unpacked.joinpath(*parts) if parts and ".." not in parts and not name.startswith("/") else None
+        if source is None or not source.is_file():
+            raise UploadError(f"the zip archive has no file {name!r} (the {kind} mask named in the request)")
+        lower = source.name.lower()
+        suffix = ".nii.gz" if lower.endswith(".nii.gz") else (source.suffix.lower() or ".dcm")
+        (study_folder / MASK_FOLDER).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, study_folder / MASK_FOLDER / f"{kind}{suffix}")
+        sources.append(source)
+    for source in set(sources):
+        source.unlink()
 
 
 def analysis_root(folder: Path) -> Path:

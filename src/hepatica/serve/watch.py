@@ -18,11 +18,12 @@ from urllib.parse import urlsplit
 import requests
 from sqlalchemy.orm import Session
 
-from hepatica.serve.database import WatchPosition, utc_now
+from hepatica.options import AnalysisOptions
 from hepatica.serve.library import StudyLibrary
 from hepatica.serve.pacs import PacsUnavailableError
-from hepatica.serve.queue import JobQueue
 from hepatica.serve.submit import submit_pacs_study
+from hepatica.store.database import WatchPosition, utc_now
+from hepatica.store.queue import JobQueue
 
 log = logging.getLogger("hepatica.serve")
 ANALYSED_MODALITIES = ("CT", "MR")
@@ -30,15 +31,20 @@ ANALYSED_MODALITIES = ("CT", "MR")
 
 class OrthancWatcher:
     """Queues the new stable studies of the Orthanc whose REST root is ``url`` (e.g. ``http://127.0.0.1:8042``;
-    credentials may be given in the URL)."""
+    credentials may be given in the URL), each to be analysed with ``options``."""
 
     def __init__(
-        self, url: str, library: StudyLibrary, queue: JobQueue, high_risk: bool | None = None, timeout_s: float = 30.0
+        self,
+        url: str,
+        library: StudyLibrary,
+        queue: JobQueue,
+        options: AnalysisOptions | None = None,
+        timeout_s: float = 30.0,
     ) -> None:
         self.url = url.rstrip("/")
         parts = urlsplit(self.url)
         self.source = f"orthanc:{parts.hostname}:{parts.port or 80}{parts.path}"  # no credentials in the database
-        self.library, self.queue, self.high_risk = library, queue, high_risk
+        self.library, self.queue, self.options = library, queue, options or AnalysisOptions()
         self.session = requests.Session()
         self.timeout_s = timeout_s
 
@@ -86,7 +92,7 @@ class OrthancWatcher:
         if not modalities & set(ANALYSED_MODALITIES):
             log.info("Orthanc study %s has no CT or MR series; not analysed", orthanc_id)
             return None
-        study_id = submit_pacs_study(self.library, self.queue, study_uid, self.high_risk)
+        study_id = submit_pacs_study(self.library, self.queue, study_uid, self.options)
         log.info("new Orthanc study %s queued as %s", orthanc_id, study_id)  # Orthanc's id is a hash, no PHI
         return study_id
 

@@ -1,7 +1,8 @@
 """Workers that run the queued analyses: in threads of ``hepatica serve`` (by default one) or as separate
 ``hepatica worker`` processes on the same database and data folder, as many as the machine allows.
 
-A worker claims a job (`hepatica.serve.queue`), keeps its lease alive from a heartbeat thread while
+A worker claims a job (`hepatica.store.queue`), reads its options back through `AnalysisOptions` (an option it
+does not know fails the job with a message naming it), keeps its lease alive from a heartbeat thread while
 ``hepatica.pipeline.analyze`` writes into a private ``.attempt-<token>`` folder of the study, then, still holding
 the lease, moves the outputs into the study folder (``result.json`` last, so a reader sees the old analysis or the
 whole new one) and marks the job done. A worker that dies leaves only its attempt folder; the job's lease runs
@@ -27,20 +28,19 @@ from hepatica.errors import BackendUnavailableError, HepaticaInputError
 from hepatica.result import StudyResult
 from hepatica.serve.library import INPUT_FOLDER, RESULT_FILE, StudyLibrary, StudyStatus, utc_now
 from hepatica.serve.pacs import Pacs, PacsUnavailableError
-from hepatica.serve.queue import Claim, JobQueue, LeaseLostError
-from hepatica.serve.uploads import analysis_root
+from hepatica.serve.uploads import MASK_FOLDER, analysis_root
+from hepatica.store.queue import Claim, JobQueue, LeaseLostError
 
 log = logging.getLogger("hepatica.serve")
 
 
 class Worker:
-    """Claims and runs jobs of ``queue`` for the studies of ``library``."""
+    """Claims and runs jobs of ``queue`` for the studies of ``library``, each with the options stored in its job."""
 
     def __init__(
         self,
         library: StudyLibrary,
         queue: JobQueue,
-        analysis_options: dict | None = None,
         name: str | None = None,
         pacs: Pacs | None = None,
         pacs_retry_seconds: float = 30.0,
@@ -48,7 +48,6 @@ class Worker:
     ) -> None:
         self.library = library
         self.queue = queue
-        self.options = dict(analysis_options or {})
         self.pacs = pacs
         self.pacs_retry_seconds = pacs_retry_seconds
         self.database_patience_s = database_patience_s
@@ -94,18 +93,21 @@ class Worker:
                 status.model_copy(update={"state": "running", "step": step, "number": number, "total": total}),
             )
 
-        options = dict(claim.options)
-        study_uid = options.pop("pacs_study", None)
+        study_uid = claim.pacs_study_uid
         try:
+            options = claim.analysis_options()
             if study_uid is not None:
                 self._pull(study_uid, folder / INPUT_FOLDER, progress)
+            inputs = analysis_root(folder / INPUT_FOLDER)
             analyze(
-                analysis_root(folder / INPUT_FOLDER),
+                inputs,
                 attempt,
+                options,
+                liver_mask=_user_mask(folder, "liver"),
+                lesion_mask=_user_mask(folder, "lesions"),
                 progress=progress,
                 command="serve pacs" if study_uid else "serve upload",
                 uid_seed=f"{claim.study_id}/job-{claim.job_id}",
-                **{**self.options, **options},
             )
             self._patiently(lambda: self.queue.heartbeat(claim), claim, status)  # still ours: push back, publish
             if study_uid is not None:
@@ -198,6 +200,12 @@ class Worker:
                 }
             ),
         )
+
+
+def _user_mask(folder: Path, kind: str) -> Path | None:
+    """The mask of ``kind`` ('liver' or 'lesions') that came with an upload (`hepatica.serve.uploads.MASK_FOLDER`)."""
+    found = sorted((folder / MASK_FOLDER).glob(f"{kind}.*")) if (folder / MASK_FOLDER).is_dir() else []
+    return found[0] if found else None
 
 
 def _pacs_objects(attempt: Path) -> list[Path]:

@@ -72,7 +72,7 @@ async function refresh() {
 
 document.getElementById("search").addEventListener("submit", event => { event.preventDefault(); refresh(); });
 
-document.getElementById("upload").addEventListener("submit", event => {
+document.getElementById("upload")?.addEventListener("submit", event => {
   event.preventDefault();
   const file = document.getElementById("file").files[0];
   if (!file) return;

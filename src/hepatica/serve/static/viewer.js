@@ -54,12 +54,13 @@ function selectLesion(lesion) {
   const li = lesion.lirads;
   const rows = [
     ["Volume", `${fmt(lesion.volume_ml, 2)} mL`],
-    ["Long axis / short axis", `${fmt(lesion.longest_axial_diameter_mm, 1)} / ${fmt(lesion.short_axis_mm, 1)} mm`],
-    ["Longest 3D diameter", `${fmt(lesion.longest_3d_diameter_mm, 1)} mm`],
+    ["Long axis / short axis (segmented outline, RECIST)",
+     `${fmt(lesion.longest_axial_diameter_mm, 1)} / ${fmt(lesion.short_axis_mm, 1)} mm`],
+    ["Longest 3D diameter (segmented outline)", `${fmt(lesion.longest_3d_diameter_mm, 1)} mm`],
     ["Centre (L, P, S)", lesion.position_lps_mm.map(v => v.toFixed(1)).join(", ") + " mm"],
   ];
   if (li) {
-    rows.push(["LI-RADS", li.category || "not applicable"], ["LI-RADS size", `${fmt(li.size_mm, 0)} mm`],
+    rows.push(["LI-RADS", li.category || "not applicable"], ["LI-RADS size (where the margin is sharpest)", `${fmt(li.size_mm, 0)} mm`],
               ["APHE / washout / capsule", [li.features.aphe, li.features.washout, li.features.capsule]
                 .map(v => v == null ? "n/a" : v === true ? "yes" : v === false ? "no" : v).join(" / ")],
               ["Type estimate", `${li.type_estimate} (decision support)`]);

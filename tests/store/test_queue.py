@@ -1,13 +1,18 @@
 """The job queue on SQLite and on a real PostgreSQL: concurrent claims never share a job, an expired lease passes
-the job to another worker and the first can no longer finish it, attempts are bounded, passing failures retry."""
+the job to another worker and the first can no longer finish it, attempts are bounded, passing failures retry; a
+job's options are stored whole and read back through `AnalysisOptions` (an unknown one fails the job, named)."""
 
+import json
 import threading
 import time
 
 import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
-from hepatica.serve.database import open_database
-from hepatica.serve.queue import JobQueue, LeaseLostError
+from hepatica.options import AnalysisOptions
+from hepatica.store.database import Job, open_database
+from hepatica.store.queue import JobQueue, LeaseLostError
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -110,3 +115,54 @@ def test_postgres_restart_during_a_run_loses_and_duplicates_nothing(postgres_clu
     assert failures, "the restart should have interrupted the worker at least once"
     assert {j.id for j in jobs if j.state == "done"} == submitted  # nothing lost
     assert len(done) == len(set(done))  # nothing completed twice
+
+
+def test_a_job_keeps_its_options_whole_and_reads_them_back_through_the_model(engine):
+    queue = JobQueue(engine)
+    queue.submit("study", AnalysisOptions(radiomics=False, phases={"S2": "pv"}), pacs_study_uid="1.2.3")
+    claim = queue.claim("worker")
+    assert claim.options == AnalysisOptions(radiomics=False, phases={"S2": "portal_venous"}).to_json()
+    assert claim.analysis_options() == AnalysisOptions(radiomics=False, phases={"S2": "pv"})
+    assert claim.pacs_study_uid == "1.2.3" and queue.has_pacs_study("1.2.3")
+
+
+def test_a_job_with_an_option_no_longer_known_fails_with_a_message_naming_it(engine, tmp_path):
+    from hepatica.serve.library import StudyLibrary
+    from hepatica.serve.worker import Worker
+
+    queue = JobQueue(engine)
+    job_id = queue.submit("study")
+    with Session(engine) as session, session.begin():  # as a job queued by an older Hepatica would read
+        session.execute(update(Job).where(Job.id == job_id).values(options={"no_radiomics": True}))
+    (tmp_path / "studies" / "study").mkdir(parents=True)
+    assert Worker(StudyLibrary(tmp_path / "studies"), queue).run_one()
+    (job,) = queue.jobs("study")
+    assert job.state == "failed" and job.attempts == 1
+    assert job.error.startswith(f"job {job_id}'s options: 'no_radiomics' is not an analysis option")
+
+
+def test_migration_0005_moves_the_pacs_study_out_of_the_options(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, text
+
+    from hepatica.store.database import MIGRATIONS
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with old.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+        connection.execute(
+            text(
+                "INSERT INTO jobs (study_id, state, options, attempts, max_attempts, submitted, pacs_study_uid) "
+                "VALUES ('pacs-1', 'queued', :options, 0, 3, '2026-11-01 10:00:00', '1.2.3')"
+            ),
+            {"options": json.dumps({"pacs_study": "1.2.3", "high_risk": True})},
+        )
+    old.dispose()
+    claim = JobQueue(open_database(url)).claim("worker")  # opening migrates to the latest schema
+    assert claim.options == {"high_risk": True} and claim.pacs_study_uid == "1.2.3"
+    assert claim.analysis_options() == AnalysisOptions(high_risk=True)

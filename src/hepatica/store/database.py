@@ -1,6 +1,6 @@
 """Jobs, results, API tokens and cohort cases in a real database through SQLAlchemy: SQLite in the data folder by
 default (nothing to set up), PostgreSQL (``postgresql+psycopg://user@host/db``) for a shared deployment. The schema
-is created and upgraded by Alembic migrations (``hepatica/serve/migrations``), run when a database is opened."""
+is created and upgraded by Alembic migrations (``hepatica/store/migrations``), run when a database is opened."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Alembic environment: migrations run on the connection `hepatica.serve.database.open_database` passes in."""
+"""Alembic environment: migrations run on the connection `hepatica.store.database.open_database` passes in."""
 
 from alembic import context
 
-from hepatica.serve.database import Base
+from hepatica.store.database import Base
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)

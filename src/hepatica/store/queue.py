@@ -18,9 +18,10 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from hepatica.options import AnalysisOptions, read_options
 from hepatica.result import StudyResult
-from hepatica.serve.database import Job, utc_now
-from hepatica.serve.results import record_result
+from hepatica.store.database import Job, utc_now
+from hepatica.store.results import record_result
 
 
 class LeaseLostError(RuntimeError):
@@ -29,7 +30,8 @@ class LeaseLostError(RuntimeError):
 
 @dataclass(frozen=True)
 class Claim:
-    """A job a worker holds: its id, study, options, which attempt this is (of how many), and the lease token."""
+    """A job a worker holds: its id, study, options as stored (JSON), which attempt this is (of how many), the
+    lease token, and the PACS study it analyses (None: an upload)."""
 
     job_id: int
     study_id: str
@@ -37,10 +39,16 @@ class Claim:
     attempt: int
     max_attempts: int
     token: str
+    pacs_study_uid: str | None = None
 
     @property
     def last_attempt(self) -> bool:
         return self.attempt >= self.max_attempts
+
+    def analysis_options(self) -> AnalysisOptions:
+        """The job's options read back through `AnalysisOptions`; `AnalysisOptionsError` names an option that is
+        unknown (renamed since the job was queued?) or of the wrong kind."""
+        return read_options(self.options, f"job {self.job_id}'s options")
 
 
 class JobQueue:
@@ -48,18 +56,24 @@ class JobQueue:
         self.engine = engine
         self.lease = timedelta(seconds=lease_seconds)
 
-    def submit(self, study_id: str, options: dict | None = None, max_attempts: int = 3) -> int:
-        """Queue an analysis of ``study_id``; the job id. Options may name a PACS study (``pacs_study``)."""
-        options = dict(options or {})
+    def submit(
+        self,
+        study_id: str,
+        options: AnalysisOptions | None = None,
+        pacs_study_uid: str | None = None,
+        max_attempts: int = 3,
+    ) -> int:
+        """Queue an analysis of ``study_id`` with ``options`` (stored whole, defaults included) and, for a study
+        to pull from the PACS, its Study Instance UID; the job id."""
         with Session(self.engine) as session, session.begin():
             job = Job(
                 study_id=study_id,
                 state="queued",
-                options=options,
+                options=(options or AnalysisOptions()).to_json(),
                 attempts=0,
                 max_attempts=max_attempts,
                 submitted=utc_now(),
-                pacs_study_uid=options.get("pacs_study"),
+                pacs_study_uid=pacs_study_uid,
             )
             session.add(job)
             session.flush()
@@ -96,6 +110,7 @@ class JobQueue:
             with Session(self.engine) as session:
                 job = session.get(Job, job_id)
                 attempts, limit, study, options = job.attempts, job.max_attempts, job.study_id, dict(job.options or {})
+                pacs_study_uid = job.pacs_study_uid
             if attempts > limit:
                 self._end(
                     job_id,
@@ -104,7 +119,7 @@ class JobQueue:
                     f"gave up after {limit} attempts (the worker stopped each time: out of memory or killed?)",
                 )
                 continue
-            return Claim(job_id, study, options, attempts, limit, token)
+            return Claim(job_id, study, options, attempts, limit, token, pacs_study_uid)
         return None
 
     def heartbeat(self, claim: Claim) -> None:

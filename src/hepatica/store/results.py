@@ -1,8 +1,8 @@
 """Results in the database, for the study list and its search: one ``results`` row per published analysis and one
 ``result_lesions`` row per lesion (size, LI-RADS category). The files stay in the study folder; these rows are
 written in the same transaction that marks the job done (`JobQueue.complete`), so a study is searchable exactly
-when its result is published. Analyses written into the data folder by ``hepatica analyze`` (new or rewritten) are
-indexed by `index_folders`, which the server runs when a list or study is asked for (at most every few seconds).
+when its result is published; the service indexes analyses written by ``hepatica analyze`` the same way
+(`hepatica.serve.index`).
 
 Search (`search_studies`) filters by the state of the study's latest job, analysis date, lesion count, and a lesion
 of given LI-RADS categories and at least a given size; no patient data is stored, so none can be searched.
@@ -10,20 +10,15 @@ of given LI-RADS categories and at least a given size; no patient data is stored
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import and_, delete, exists, func, or_, select, union
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hepatica.result import StudyResult
-from hepatica.serve.database import Job, Result, ResultLesion
-from hepatica.serve.library import RESULT_FILE
-
-log = logging.getLogger("hepatica.serve")
+from hepatica.store.database import Job, Result, ResultLesion
 
 
 def record_result(
@@ -31,8 +26,7 @@ def record_result(
 ) -> None:
     """Write (or replace) the study's result rows in ``session``'s transaction; ``source_mtime_ns`` is the
     modification time of the result.json they were read from (so a rewritten one is indexed again)."""
-    seg, lirads = result.segmentation, result.lirads
-    categories = {entry.id: entry.category for entry in (lirads.lesions if lirads else [])}
+    seg = result.segmentation
     modalities = sorted(
         {s.modality for s in result.study.series if s.used_for_phase} or {s.modality for s in result.study.series}
     )
@@ -51,53 +45,21 @@ def record_result(
             lesion_count=seg.lesion_count if seg else None,
             lesion_volume_ml=seg.lesion_volume_ml if seg else None,
             tumour_burden_percent=seg.tumour_burden_percent if seg else None,
-            categories=[entry.category for entry in (lirads.lesions if lirads else [])],
+            categories=[lesion.lirads.category for lesion in result.lesions if lesion.lirads is not None],
             source_mtime_ns=source_mtime_ns,
         )
     )
     session.flush()  # the result row before its lesions (foreign key)
-    for lesion in seg.lesions if seg else []:
+    for lesion in result.lesions:
         session.add(
             ResultLesion(
                 study_id=study_id,
                 lesion=lesion.id,
                 volume_ml=lesion.volume_ml,
                 longest_axial_diameter_mm=lesion.longest_axial_diameter_mm,
-                category=categories.get(lesion.id),
+                category=lesion.lirads.category if lesion.lirads else None,
             )
         )
-
-
-def index_folders(engine: Engine, library) -> int:
-    """Record the results of study folders that the database does not know, or knows from an older result.json
-    (analyses written or rewritten by ``hepatica analyze``); the number recorded. Studies with a queued or running
-    job are left to their worker; a result that does not parse is skipped with a warning."""
-    with Session(engine) as session:
-        recorded = dict(session.execute(select(Result.study_id, Result.source_mtime_ns)).all())
-        busy = set(session.scalars(select(Job.study_id).where(Job.state.in_(("queued", "running")))))
-    added = 0
-    for study_id in library.study_ids():
-        path = library.root / study_id / RESULT_FILE
-        try:
-            mtime = path.stat().st_mtime_ns
-        except OSError:
-            continue  # no result yet (an upload being analysed)
-        if study_id in busy or recorded.get(study_id) == mtime:
-            continue
-        try:
-            result = library.result(study_id)
-        except LookupError:
-            continue
-        except ValueError as error:
-            log.warning("study %s: result.json is not readable, not indexed (%s)", study_id, type(error).__name__)
-            continue
-        try:
-            with Session(engine) as session, session.begin():
-                record_result(session, study_id, result, source_mtime_ns=mtime)
-        except IntegrityError:
-            continue  # another server process indexed it meanwhile
-        added += 1
-    return added
 
 
 @dataclass(frozen=True)
@@ -182,30 +144,3 @@ def study_row(engine: Engine, study_id: str) -> StudyRow:
         ).first()
         session.expunge_all()
     return StudyRow(study_id, state, result)
-
-
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def summary(library, row: StudyRow) -> dict:
-    """What the study list shows of a study: its status (progress while analysed) and, once it has a result,
-    phases, liver volume, lesions and their categories."""
-    try:
-        status = library.status(row.study_id).model_dump(mode="json")
-    except LookupError:  # a job whose folder is not written yet, or was removed
-        status = {"state": row.job_state or "done"}
-    entry = {"id": row.study_id, "status": status}
-    if row.result is not None:
-        result = row.result
-        entry.update(
-            phases=result.phases,
-            modality=result.modality,
-            liver_volume_ml=result.liver_volume_ml,
-            lesion_count=result.lesion_count,
-            tumour_burden_percent=result.tumour_burden_percent,
-            categories=result.categories,
-            created_utc=_utc(result.created).isoformat(timespec="seconds"),
-        )
-    return entry

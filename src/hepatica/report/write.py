@@ -1,0 +1,121 @@
+"""The output layer: every file an analysis leaves, written from its objects in one place.
+
+``write_analysis`` writes, into the analysis folder: ``segmentation/`` (``liver.nii.gz``, ``lesions.nii.gz`` with
+one label per lesion, further structures, ``segmentation.dcm`` (DICOM SEG) and ``measurements_sr.dcm`` (DICOM SR)
+for DICOM input), ``radiomics/`` (``features.csv``, ``params.yaml``), ``images/`` (key images), ``viewer/`` (the
+phases for the web viewer), ``result.json`` and the report (``report.html``, ``report.pdf``). Each file is
+written atomically; ``result.json`` comes after everything it names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from hepatica.analysis import Analysis, SegmentedSeries
+from hepatica.io.atomic import write_text_atomic
+from hepatica.io.files import write_image
+from hepatica.io.seg import write_dicom_seg
+from hepatica.radiomics.batch import write_table
+from hepatica.report.dicom_sr import write_study_sr
+from hepatica.report.html import write_report
+from hepatica.report.identifiers import patient_identifiers
+from hepatica.report.key_images import write_key_images
+from hepatica.report.results import (
+    lesion_results,
+    lirads_summary,
+    provenance,
+    radiomics_rows,
+    radiomics_summary,
+    segmentation_summary,
+    study_inventory,
+)
+from hepatica.report.viewer_volumes import write_viewer_volumes
+from hepatica.result import StudyResult
+
+
+@dataclass(frozen=True)
+class AnalysisOutputs:
+    """Where an analysis wrote its outputs, and the result it wrote."""
+
+    result: StudyResult
+    result_json: Path
+    report_html: Path
+    report_pdf: Path | None
+
+
+def write_analysis(
+    analysis: Analysis,
+    out_dir: Path | str,
+    uid_seed: str | None = None,
+    step: Callable[[], None] | None = None,
+) -> AnalysisOutputs:
+    """Write every output of ``analysis`` into ``out_dir``; ``uid_seed`` fixes the SEG's and SR's UIDs (the
+    service seeds them per job); ``step`` is called before the key images and before the result and report."""
+    out_dir = Path(out_dir)
+    advance = step or (lambda: None)
+    segmented, segmentation = analysis.segmented, None
+    lesions = lesion_results(analysis)
+    if segmented is not None:
+        seg_dir = out_dir / "segmentation"
+        files = write_segmentation(segmented, seg_dir, out_dir, uid_seed)
+        segmentation = segmentation_summary(segmented, files)
+        if "dicom_seg" in files:
+            sr = write_study_sr(
+                segmentation, lesions, segmented.series.volume, out_dir / files["dicom_seg"], seg_dir, uid_seed
+            )
+            files["dicom_sr"] = sr.relative_to(out_dir).as_posix()
+            segmentation = segmentation.model_copy(update={"files": files})
+    radiomics = None
+    if analysis.radiomics is not None:
+        folder = out_dir / "radiomics"
+        folder.mkdir(parents=True, exist_ok=True)
+        table = write_table(radiomics_rows(analysis.radiomics), folder / "features.csv")
+        params = write_text_atomic(folder / "params.yaml", analysis.radiomics.settings.to_yaml())
+        files = {"table": str(table.relative_to(out_dir)), "parameters": str(params.relative_to(out_dir))}
+        radiomics = radiomics_summary(analysis.radiomics, files)
+    advance()
+    key_images = write_key_images(analysis.study, out_dir, segmented)
+    reference = segmented.series.volume if segmented else analysis.reference.volume
+    aligned = analysis.lirads.phases.images if analysis.lirads else {}
+    viewer_volumes = write_viewer_volumes(analysis.study, reference, out_dir, aligned=aligned)
+    advance()
+    result = StudyResult(
+        provenance=provenance(analysis),
+        study=study_inventory(analysis.study),
+        segmentation=segmentation,
+        lesions=lesions,
+        radiomics=radiomics,
+        lirads=lirads_summary(analysis.lirads) if analysis.lirads else None,
+        key_images=key_images,
+        viewer_volumes=viewer_volumes,
+        warnings=list(analysis.warnings),
+    )
+    result_json = result.write_json(out_dir / "result.json")
+    identifiers = patient_identifiers(analysis.study) if analysis.options.patient_identifiers else None
+    report_html, report_pdf = write_report(result, out_dir, identifiers=identifiers, pdf=analysis.options.pdf)
+    return AnalysisOutputs(result=result, result_json=result_json, report_html=report_html, report_pdf=report_pdf)
+
+
+def write_segmentation(
+    segmented: SegmentedSeries, out_dir: Path, relative_to: Path | None = None, uid_seed: str | None = None
+) -> dict[str, str]:
+    """Write ``liver.nii.gz``, ``lesions.nii.gz`` (one label per lesion, 1 = largest), any further structures and,
+    when the series came from DICOM, ``segmentation.dcm`` (DICOM SEG: the liver and one segment per lesion) into
+    ``out_dir``; the files by name, relative to ``relative_to`` (default ``out_dir``)."""
+    base = relative_to if relative_to is not None else out_dir
+    liver, labels = segmented.lesions.liver, segmented.lesions.labels
+    files = {
+        "liver": write_image(liver, out_dir / "liver.nii.gz"),
+        "lesions": write_image(labels, out_dir / "lesions.nii.gz"),
+    }
+    for name, structure in segmented.segmentation.structures.items():
+        files[name] = write_image(structure, out_dir / f"{name}.nii.gz")
+    image = segmented.series.volume
+    if image.metadata.get("source") == "dicom" and liver.array.any():
+        segments = {"liver": liver}
+        for lesion in segmented.lesions.lesions:
+            segments[f"lesion_{lesion.label}"] = labels.with_array(segmented.lesions.mask(lesion.label).astype("uint8"))
+        files["dicom_seg"] = write_dicom_seg(segments, image, out_dir / "segmentation.dcm", uid_seed=uid_seed)
+    return {name: path.relative_to(base).as_posix() for name, path in files.items()}
