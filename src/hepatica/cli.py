@@ -214,17 +214,37 @@ def segment(input_path: str, out_dir: Path, backend: str, quiet: bool) -> None:
     "lesions",
     multiple=True,
     metavar="TYPE:DIAMETER_MM",
-    help="e.g. hcc:25 (types: hcc, hemangioma, cyst, metastasis, fnh). Default: one of each.",
+    help="e.g. hcc:25, or hcc:40:exophytic for one bulging out of the liver (types: hcc, hemangioma, cyst, "
+    "metastasis, fnh). Default: one of each.",
 )
-def phantom(out_dir: Path, seed: int, dose: float, lesions: tuple[str, ...]) -> None:
+@click.option("--no-lesions", is_flag=True, help="A liver without lesions (for false-positive checks).")
+@click.option(
+    "--adjacent-mass",
+    "adjacent_mass_mm",
+    type=float,
+    default=None,
+    metavar="DIAMETER_MM",
+    help="Add a solid mass of this diameter outside the liver, pressed against its under-surface.",
+)
+def phantom(
+    out_dir: Path,
+    seed: int,
+    dose: float,
+    lesions: tuple[str, ...],
+    no_lesions: bool,
+    adjacent_mass_mm: float | None,
+) -> None:
     """Write a phantom study (NIfTI, DICOM, ground truth) without analysing it."""
     from hepatica.phantom import DEFAULT_LESIONS, LesionSpec, make_phantom_study
     from hepatica.phantom.write import write_phantom_study
 
     with _errors_as_messages():
-        specs = [_parse_lesion(item, LesionSpec) for item in lesions] or list(DEFAULT_LESIONS)
+        if no_lesions and lesions:
+            raise HepaticaInputError("--no-lesions and --lesion contradict each other; give one of them")
+        specs = [] if no_lesions else [_parse_lesion(item, LesionSpec) for item in lesions] or list(DEFAULT_LESIONS)
         with console.status("Generating the phantom study"):
-            files = write_phantom_study(make_phantom_study(seed=seed, lesions=specs, dose=dose), out_dir)
+            study = make_phantom_study(seed=seed, lesions=specs, dose=dose, adjacent_mass_mm=adjacent_mass_mm)
+            files = write_phantom_study(study, out_dir)
     console.print(f"Phantom study written to {files.root} (truth in {files.truth_json})")
 
 
@@ -818,11 +838,16 @@ def _split_assignment(item: str, what: str) -> tuple[str, str]:
 
 
 def _parse_lesion(item: str, spec_type):
-    kind, _, size = item.partition(":")
+    kind, _, rest = item.partition(":")
+    size, _, where = rest.partition(":")
+    if where.strip().lower() not in ("", "exophytic"):
+        raise HepaticaInputError(f"--lesion {item!r}: the third part may only be 'exophytic', e.g. hcc:40:exophytic.")
     try:
-        return spec_type(kind.strip().lower(), float(size))
+        return spec_type(kind.strip().lower(), float(size), exophytic=bool(where.strip()))
     except ValueError as exc:
-        raise HepaticaInputError(f"--lesion {item!r}: expected TYPE:DIAMETER_MM, e.g. hcc:25 ({exc}).") from exc
+        raise HepaticaInputError(
+            f"--lesion {item!r}: expected TYPE:DIAMETER_MM[:exophytic], e.g. hcc:25 ({exc})."
+        ) from exc
 
 
 @contextmanager

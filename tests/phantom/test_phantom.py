@@ -156,3 +156,26 @@ def test_nifti_and_truth_files(small_phantom, small_phantom_files):
     }
     liver = read_image(small_phantom_files.root / "truth" / "liver.nii.gz")
     assert float(liver.array.sum()) * liver.voxel_volume_ml == pytest.approx(truth["liver_volume_ml"], abs=0.01)
+
+
+def test_a_lesion_free_phantom_and_one_with_a_mass_against_the_liver():
+    coarse = dict(spacing_mm=(2.0, 2.0, 3.0), seed=4)
+    free = make_phantom_study(lesions=(), **coarse)
+    assert free.lesions == [] and not free.lesion_labels.array.any()
+    with_mass = make_phantom_study(lesions=(), adjacent_mass_mm=60.0, **coarse)
+    mass = with_mass.tissue.array == Tissue.EXTRAHEPATIC_MASS
+    liver = with_mass.liver.array > 0
+    assert not (mass & liver).any()  # outside the liver...
+    assert (ndimage.binary_dilation(mass) & liver).any()  # ...touching it
+    sphere_ml = 4 / 3 * np.pi * 30.0**3 / 1000
+    assert 0.5 * sphere_ml < with_mass.adjacent_mass.volume_ml <= 1.02 * sphere_ml
+    assert with_mass.liver_volume_ml == pytest.approx(free.liver_volume_ml, rel=0.001)  # the mass moves no liver
+
+
+def test_an_exophytic_lesion_bulges_out_of_the_liver_and_belongs_to_it():
+    study = make_phantom_study(
+        seed=5, spacing_mm=(2.0, 2.0, 3.0), lesions=(LesionSpec(LesionType.HCC, 40.0, exophytic=True),)
+    )
+    lesion = study.lesions[0]
+    assert lesion.exophytic and 0.25 <= lesion.outside_liver_fraction <= 0.65
+    assert ((study.lesion_labels.array > 0) <= (study.liver.array > 0)).all()  # the liver truth includes it

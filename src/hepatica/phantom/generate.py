@@ -48,6 +48,7 @@ class LesionSpec:
     diameter_mm: float
     centre_mm: tuple[float, float, float] | None = None
     rotation: tuple[tuple[float, ...], ...] | None = None
+    exophytic: bool = False  # centred near the liver surface, about half of it bulging out of the liver
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "type", LesionType(self.type))
@@ -81,6 +82,18 @@ class PhantomLesion:
     rotation: list[list[float]]
     volume_ml: float = 0.0
     expected_features: dict = field(default_factory=dict)
+    exophytic: bool = False
+    outside_liver_fraction: float = 0.0  # of its volume, beyond the liver's own outline (exophytic lesions)
+
+
+@dataclass(frozen=True)
+class AdjacentMass:
+    """Ground truth of a solid mass outside the liver that touches its under-surface (not a liver lesion)."""
+
+    diameter_mm: float
+    centre_mm: tuple[float, float, float]
+    volume_ml: float
+    contact_area_fraction: float  # share of the mass's surface voxels that touch the liver
 
 
 @dataclass
@@ -95,6 +108,7 @@ class PhantomStudy:
     lesion_labels: Volume  # uint8, 0 background, n = lesion n
     tissue: Volume  # uint8 Tissue labels (before lesions)
     lesions: list[PhantomLesion]
+    adjacent_mass: AdjacentMass | None = None
 
     @property
     def liver_volume_ml(self) -> float:
@@ -108,6 +122,7 @@ def make_phantom_study(
     spacing_mm: tuple[float, float, float] = (1.0, 1.0, 2.5),
     field_of_view_mm: tuple[float, float, float] = (340.0, 280.0, 220.0),
     liver_volume_ml: float | None = None,
+    adjacent_mass_mm: float | None = None,
 ) -> PhantomStudy:
     """Generate a four-phase liver CT phantom (see the module docstring).
 
@@ -119,6 +134,8 @@ def make_phantom_study(
     spacing_mm : voxel spacing (x, y, z) in mm.
     field_of_view_mm : extent (x, y, z) in mm, centred on the body.
     liver_volume_ml : liver volume; drawn from 1250-1750 mL when None.
+    adjacent_mass_mm : diameter of a solid extrahepatic mass pressed against the right lobe's under-surface (the
+        case a liver model must not take in); None for none. ``lesions=()`` gives a lesion-free liver.
     """
     if dose <= 0:
         raise HepaticaInputError(f"dose must be positive (1 = standard dose), got {dose}")
@@ -132,6 +149,7 @@ def make_phantom_study(
     )
     grid = Grid(shape=shape, spacing=tuple(spacing_mm), origin=origin)
     anatomy = build_anatomy(grid, body_centre, volume_ml, rng)
+    adjacent = _paint_adjacent_mass(anatomy, float(adjacent_mass_mm), rng) if adjacent_mass_mm else None
 
     lesion_map = np.zeros(shape, dtype=np.uint8)
     compartments = np.zeros(shape, dtype=np.uint8)
@@ -140,12 +158,14 @@ def make_phantom_study(
     specs = sorted(lesions, key=lambda s: -s.diameter_mm)
     room = _room_for_lesions(anatomy)
     for label, spec in enumerate(specs, start=1):
-        lesion = _place_lesion(label, spec, room, grid, placed, rng)
+        lesion = _place_lesion(label, spec, room, anatomy.tissue, grid, placed, rng)
         _paint_lesion(lesion, grid, anatomy, lesion_map, compartments, fill_depth, rng)
         placed.append(lesion)
     voxel_ml = float(np.prod(spacing_mm)) / 1000.0
     for lesion in placed:
-        lesion.volume_ml = float((lesion_map == lesion.label).sum()) * voxel_ml
+        inside = lesion_map == lesion.label
+        lesion.volume_ml = float(inside.sum()) * voxel_ml
+        lesion.outside_liver_fraction = float((inside & ~anatomy.liver).sum() / max(1, inside.sum()))
     texture = _smooth_noise(grid, rng, sigma_mm=2.5)  # lesion-internal heterogeneity, shared by phases
 
     noise_sd = NOISE_SD_STANDARD_DOSE_HU / np.sqrt(dose)
@@ -172,6 +192,7 @@ def make_phantom_study(
         lesion_labels=reference.with_array(lesion_map, phase=None, structure="lesions"),
         tissue=reference.with_array(anatomy.tissue, phase=None, structure="tissue"),
         lesions=sorted(placed, key=lambda lesion: lesion.label),
+        adjacent_mass=adjacent,
     )
 
 
@@ -182,7 +203,7 @@ def _room_for_lesions(anatomy: Anatomy) -> np.ndarray:
     return ndimage.distance_transform_edt(inside, sampling=(sz, sy, sx)).astype(np.float32)
 
 
-def _place_lesion(label, spec, room, grid: Grid, placed, rng) -> PhantomLesion:
+def _place_lesion(label, spec, room, tissue, grid: Grid, placed, rng) -> PhantomLesion:
     radius = spec.diameter_mm / 2
     radii = (radius, radius * rng.uniform(0.8, 1.0), radius * rng.uniform(0.8, 1.0))
     if spec.centre_mm is not None:
@@ -197,7 +218,10 @@ def _place_lesion(label, spec, room, grid: Grid, placed, rng) -> PhantomLesion:
             tuple(float(c) for c in spec.centre_mm),
             rotation.tolist(),
             expected_features=_expected_features(spec),
+            exophytic=spec.exophytic,
         )
+    if spec.exophytic:
+        return _place_exophytic(label, spec, radii, room, tissue, grid, placed, rng)
     candidates = np.flatnonzero(room.ravel() >= radius + 3.0)
     x, y, z = grid.axes()
     for _ in range(400):
@@ -222,6 +246,83 @@ def _place_lesion(label, spec, room, grid: Grid, placed, rng) -> PhantomLesion:
     )
 
 
+#: Tissues an exophytic lesion or an adjacent mass may push aside (everything else stays where it is).
+_DISPLACEABLE = (Tissue.FAT, Tissue.BOWEL)
+
+
+def _place_exophytic(label, spec, radii, room, tissue, grid: Grid, placed, rng) -> PhantomLesion:
+    """Centre the lesion just outside a point of the liver surface facing fat or bowel, so that 30-60 % of it lies
+    beyond the liver's outline."""
+    x, y, z = grid.axes()
+    radius = spec.diameter_mm / 2
+    surface = np.flatnonzero(((room > 0) & (room <= 1.5 * max(grid.spacing))).ravel())
+    for _ in range(400):
+        k, j, i = np.unravel_index(rng.choice(surface), room.shape)
+        point = np.array([x[i], y[j], z[k]], dtype=float)
+        box = grid.box(point - radius, point + radius)
+        X, Y, Z = np.broadcast_arrays(x[box[2]][None, None, :], y[box[1]][None, :, None], z[box[0]][:, None, None])
+        sphere = (X - point[0]) ** 2 + (Y - point[1]) ** 2 + (Z - point[2]) ** 2 <= radius**2
+        liver = room[box] > 0
+        free = np.isin(tissue[box], [int(t) for t in _DISPLACEABLE])
+        outside = float((sphere & ~liver).sum() / sphere.sum())
+        blocked = float((sphere & ~liver & ~free).sum() / sphere.sum())
+        clear = all(np.linalg.norm(point - np.asarray(p.centre_mm)) > radius + p.diameter_mm / 2 + 5 for p in placed)
+        if 0.3 <= outside <= 0.6 and blocked < 0.02 and clear:
+            rotation = Rotation.random(random_state=rng).as_matrix()
+            return PhantomLesion(
+                label,
+                spec.type,
+                float(spec.diameter_mm),
+                tuple(float(r) for r in radii),
+                tuple(float(c) for c in point),
+                rotation.tolist(),
+                expected_features=_expected_features(spec),
+                exophytic=True,
+            )
+    raise HepaticaInputError(f"no place on this liver's surface for an exophytic {spec.diameter_mm:.0f} mm lesion")
+
+
+def _paint_adjacent_mass(anatomy: Anatomy, diameter_mm: float, rng) -> AdjacentMass:
+    """Paint a sphere of ``diameter_mm`` below the right lobe, pressed 2 mm into the liver's under-surface (the
+    liver keeps its voxels: the mass fills fat and bowel only), as a retroperitoneal, adrenal or renal mass does."""
+    grid = anatomy.grid
+    x, y, z = grid.axes()
+    radius = diameter_mm / 2
+    sz, sy, sx = grid.spacing[2], grid.spacing[1], grid.spacing[0]
+    distance = ndimage.distance_transform_edt(~anatomy.liver, sampling=(sz, sy, sx))
+    cx, cy, cz = anatomy.body_centre
+    liver_z = z[np.flatnonzero(anatomy.liver.any(axis=(1, 2)))]
+    near = (np.abs(distance - (radius - 2.0)) <= 1.5 * max(grid.spacing)) & (
+        x[None, None, :] < cx - 30
+    )  # beside the right lobe
+    near &= z[:, None, None] < np.median(liver_z)  # under it
+    candidates = np.flatnonzero(near.ravel())
+    if candidates.size == 0:
+        raise HepaticaInputError(f"no room beside this liver for a {diameter_mm:.0f} mm mass")
+    best = None
+    for index in rng.choice(candidates, size=min(60, candidates.size), replace=False):
+        k, j, i = np.unravel_index(index, near.shape)
+        centre = np.array([x[i], y[j], z[k]], dtype=float)
+        box = grid.box(centre - radius, centre + radius)
+        X, Y, Z = np.broadcast_arrays(x[box[2]][None, None, :], y[box[1]][None, :, None], z[box[0]][:, None, None])
+        sphere = (X - centre[0]) ** 2 + (Y - centre[1]) ** 2 + (Z - centre[2]) ** 2 <= radius**2
+        free = np.isin(anatomy.tissue[box], [int(t) for t in _DISPLACEABLE])
+        blocked = float((sphere & ~free & ~anatomy.liver[box]).sum() / sphere.sum())
+        if best is None or blocked < best[0]:
+            best = (blocked, centre, box, sphere & free)
+    _, centre, box, paint = best
+    anatomy.tissue[box][paint] = Tissue.EXTRAHEPATIC_MASS
+    mass = anatomy.tissue == Tissue.EXTRAHEPATIC_MASS
+    surface = mass & ~ndimage.binary_erosion(mass)
+    touching = surface & ndimage.binary_dilation(anatomy.liver)
+    return AdjacentMass(
+        diameter_mm=diameter_mm,
+        centre_mm=tuple(float(c) for c in centre),
+        volume_ml=float(mass.sum()) * float(np.prod(grid.spacing)) / 1000.0,
+        contact_area_fraction=float(touching.sum() / max(1, surface.sum())),
+    )
+
+
 def _expected_features(spec: LesionSpec) -> dict:
     features = dict(EXPECTED_LIRADS_FEATURES[spec.type])
     if spec.type is LesionType.HCC and spec.diameter_mm < 10:
@@ -243,7 +344,10 @@ def _paint_lesion(lesion, grid: Grid, anatomy: Anatomy, lesion_map, compartments
     )
     local = P @ np.asarray(lesion.rotation)  # coordinates along the lesion's axes
     rho = np.sqrt(((local / np.asarray(lesion.radii_mm)) ** 2).sum(-1))
-    inside = (rho <= 1.0) & anatomy.liver[box]
+    allowed = anatomy.liver[box]
+    if lesion.exophytic:  # it grows out of the liver into the fat and bowel beside it
+        allowed = allowed | np.isin(anatomy.tissue[box], [int(Tissue.FAT), int(Tissue.BOWEL)])
+    inside = (rho <= 1.0) & allowed
     dist = np.linalg.norm(local, axis=-1)
     depth = np.where(rho > 1e-6, dist * (1 / np.maximum(rho, 1e-6) - 1), min(lesion.radii_mm))  # mm to surface
     radius = lesion.diameter_mm / 2

@@ -49,6 +49,7 @@ class Tissue(int, Enum):
     STOMACH_CONTENT = 16
     GAS = 17
     DISC = 18
+    EXTRAHEPATIC_MASS = 19  # a solid mass outside the liver touching it (adrenal, kidney, retroperitoneum)
 
 
 #: Mean HU per tissue in (pre-contrast, arterial, portal venous, delayed).
@@ -72,6 +73,7 @@ TISSUE_HU: dict[Tissue, tuple[float, float, float, float]] = {
     Tissue.STOMACH_CONTENT: (10, 10, 10, 10),
     Tissue.GAS: (-950, -950, -950, -950),
     Tissue.DISC: (85, 88, 92, 92),
+    Tissue.EXTRAHEPATIC_MASS: (38, 70, 80, 76),  # a moderately enhancing soft-tissue tumour
 }
 
 

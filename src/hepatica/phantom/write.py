@@ -104,9 +104,20 @@ def truth_document(study: PhantomStudy) -> dict:
                 "centre_lps_mm": [round(c, 3) for c in lesion.centre_mm],
                 "volume_ml": round(lesion.volume_ml, 3),
                 "expected_lirads_features": lesion.expected_features,
+                "exophytic": lesion.exophytic,
+                "outside_liver_fraction": round(lesion.outside_liver_fraction, 3),
             }
             for lesion in study.lesions
         ],
+        "adjacent_mass": None
+        if study.adjacent_mass is None
+        else {
+            "what": "solid extrahepatic mass touching the liver (not a liver lesion)",
+            "diameter_mm": study.adjacent_mass.diameter_mm,
+            "centre_lps_mm": [round(c, 3) for c in study.adjacent_mass.centre_mm],
+            "volume_ml": round(study.adjacent_mass.volume_ml, 2),
+            "contact_area_fraction": round(study.adjacent_mass.contact_area_fraction, 3),
+        },
         "tissue_labels": {t.name.lower(): int(t) for t in Tissue},
     }
 
