@@ -12,10 +12,12 @@ Cases and their references:
 * totalsegmentator: the contrast CT of TotalSegmentator's tests (20 slices) against TotalSegmentator's own
   liver (label 5; a model output, not expert truth). No lesion reference.
 * lits117: LiTS case 117 as resampled to 128^3 (a crop around the liver) with its liver and tumour labels.
-  Neither voxel size nor orientation is stored. We assume 1.5 mm isotropic (the 128-voxel crop then spans
-  192 mm, about a liver's width) and read the MRC array as (z, y, x) with z stored head to feet and x stored
-  from the patient's right to left, so both are reversed to reach LPS: that is the reading under which the
-  axial and coronal views show the liver on the patient's right, anterior up and the head up.
+  Neither voxel size nor orientation is stored. The anatomy fixes the orientation: the MRC array's axes run
+  towards the patient's left, posterior and superior (the liver lies at low indices of axis 0, the spine at high
+  indices of axis 1, the lungs at high indices of axis 2), so the array is the (x, y, z) of an LPS volume and is
+  transposed to hepatica's (z, y, x). We assume 1.5 mm isotropic voxels: the 128-voxel crop then spans 192 mm,
+  about a liver's extent with the margin seen around it, and the reference liver measures 2077 mL (439 mL of it
+  tumour), a plausible tumour-bearing liver; at 1 mm it would be 615 mL, smaller than any adult liver.
   Needs the ``mrcfile`` package (pip install mrcfile).
 """
 
@@ -73,7 +75,7 @@ def _load_lits117(tmp: Path):
 
     def read(name: str) -> np.ndarray:
         with mrcfile.open(DATA / "lits117" / name) as mrc:
-            return np.ascontiguousarray(np.asarray(mrc.data)[::-1, :, ::-1])
+            return np.ascontiguousarray(np.asarray(mrc.data).transpose(2, 1, 0))  # (L, P, S) -> (z, y, x)
 
     image, labels = read("img_117.mrc").astype(np.float32), read("lab_117.mrc")
     ct = Volume(np.round(image).astype(np.int16), LITS_ASSUMED_SPACING_MM, (0.0, 0.0, 0.0), metadata={"modality": "CT"})
