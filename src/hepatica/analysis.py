@@ -13,6 +13,7 @@ from hepatica.characterize.study import StudyLirads
 from hepatica.io.study import Study, StudySeries
 from hepatica.measure.lesions import LiverLesions
 from hepatica.options import AnalysisOptions
+from hepatica.quality import QualityVerdict
 from hepatica.radiomics.study import StudyRadiomics
 from hepatica.segment.types import Segmentation
 
@@ -44,7 +45,8 @@ class SegmentedSeries:
 @dataclass(frozen=True)
 class Analysis:
     """One study analysed: the study read, the series everything is shown on (``reference``: the segmented one),
-    the options, and each stage's objects (None where it did not run)."""
+    the options, each stage's objects (None where it did not run) and the quality-control verdict (None when the
+    study was not segmented)."""
 
     study: Study
     reference: StudySeries
@@ -53,6 +55,7 @@ class Analysis:
     segmented: SegmentedSeries | None = None
     lirads: StudyLirads | None = None
     radiomics: StudyRadiomics | None = None
+    quality: QualityVerdict | None = None
     prior_given: bool = False
     user_masks: tuple[UserMask, ...] = ()
     warnings: list[str] = field(default_factory=list)

@@ -36,6 +36,13 @@ class AnalysisOptions(BaseModel):
     )
     segment: bool = Field(True, description="Segment the liver and lesions (False: inventory and key images only).")
     backend: Backend = Field("bundled", description="Segmentation backend for what the user's masks do not give.")
+    operating_point: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Confidence (0-1) at which a lesion candidate of the bundled backend is reported as a lesion; "
+        "lower finds more and risks more false lesions. Candidates under it are listed as below threshold.",
+    )
     lirads: bool = Field(True, description="Align the phases and give each lesion its LI-RADS v2018 category.")
     radiomics: bool = Field(True, description="IBSI features of the liver and of each lesion.")
     high_risk: bool | None = Field(

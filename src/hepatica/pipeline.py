@@ -10,21 +10,29 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hepatica.analysis import USER_MASK, Analysis, SegmentedSeries, UserMask
-from hepatica.characterize.study import PriorStudy, align_study_phases, compare_with_prior, study_lirads
+from hepatica.characterize.study import (
+    PriorStudy,
+    StudyPhases,
+    align_study_phases,
+    compare_with_prior,
+    study_lirads,
+)
 from hepatica.io.masks import read_lesion_mask, read_liver_mask
 from hepatica.io.phase import Phase
 from hepatica.io.study import Study, StudyInput, StudySeries, load_study
 from hepatica.measure.lesions import find_lesions
 from hepatica.options import AnalysisOptions, AnalysisOptionsError
+from hepatica.quality import assess_quality
 from hepatica.radiomics.study import study_radiomics
 from hepatica.report.results import lesion_entry, model_infos, segmentation_summary
 from hepatica.report.write import AnalysisOutputs, write_analysis, write_segmentation
 from hepatica.result import InputIdentifier, Provenance, SegmentationResult
 from hepatica.segment import segment
+from hepatica.segment.enhancing import add_hyperenhancing_lesions
 from hepatica.segment.types import Segmentation
 
 #: Called with (step description, step number from 1, number of steps) as the pipeline advances.
@@ -104,17 +112,24 @@ def run_analysis(
     advance()
     segmented, user_masks = None, ()
     if options.segment:
-        segmented, user_masks = _segment(target, options.backend, liver_mask, lesion_mask)
-    lirads = None
+        segmented, user_masks = _segment(target, options, liver_mask, lesion_mask)
+    lirads = phases = None
     advance()
     if segmented is not None and options.lirads:
         compared = _compare_with_prior(prior, options, segmented) if prior is not None else None
         phases = align_study_phases(study, target.volume, segmented.lesions.liver)
+        segmented = _with_hyperenhancing_lesions(segmented, phases)
         lirads = study_lirads(study, target.volume, segmented.lesions, options.high_risk, prior=compared, phases=phases)
     advance()
     radiomics = None
     if segmented is not None and options.radiomics:
         radiomics = study_radiomics(target.volume, segmented.lesions, target.id)
+    quality = None
+    if segmented is not None:
+        quality = assess_quality(target.volume, segmented.segmentation, segmented.lesions, phases)
+    warnings = list(study.warnings)
+    if phases is not None:
+        warnings += [f"{why}; it was left out of LI-RADS" for why in phases.failed.values()]
     return Analysis(
         study=study,
         reference=target,
@@ -123,16 +138,18 @@ def run_analysis(
         segmented=segmented,
         lirads=lirads,
         radiomics=radiomics,
+        quality=quality,
         prior_given=prior is not None,
         user_masks=user_masks,
-        warnings=list(study.warnings),
+        warnings=warnings,
     )
 
 
 def _segment(
-    target: StudySeries, backend: str, liver_path: Path | str | None, lesion_path: Path | str | None
+    target: StudySeries, options: AnalysisOptions, liver_path: Path | str | None, lesion_path: Path | str | None
 ) -> tuple[SegmentedSeries, tuple[UserMask, ...]]:
     """The series' liver and lesions: the user's masks where given, the backend's for the rest."""
+    backend = options.backend
     image = target.volume
     liver = read_liver_mask(liver_path, image) if liver_path else None
     lesions = read_lesion_mask(lesion_path, image) if lesion_path else None
@@ -140,7 +157,9 @@ def _segment(
         segmentation = Segmentation(liver=liver, lesions=lesions, backend=USER_MASK)
         ran = None
     else:
-        segmentation = segment(image, backend=backend, liver=liver, lesions=lesions is None)
+        segmentation = segment(
+            image, backend=backend, liver=liver, lesions=lesions is None, operating_point=options.operating_point
+        )
         ran = backend
     final_liver = liver if liver is not None else segmentation.liver
     final_lesions = lesions if lesions is not None else segmentation.lesions
@@ -159,11 +178,24 @@ def _segment(
     )
 
 
+def _with_hyperenhancing_lesions(segmented: SegmentedSeries, phases: StudyPhases) -> SegmentedSeries:
+    """The segmented series with the lesions seen only by their arterial-phase hyperenhancement added
+    (`hepatica.segment.enhancing`), when the backend's candidates were scored and the arterial phase aligned."""
+    arterial = phases.images.get(Phase.ARTERIAL)
+    if arterial is None or phases.reference_phase is not Phase.PORTAL_VENOUS or segmented.lesions_from == USER_MASK:
+        return segmented
+    segmentation = add_hyperenhancing_lesions(segmented.segmentation, arterial, segmented.series.volume)
+    if segmentation is segmented.segmentation:
+        return segmented
+    lesions = find_lesions(segmented.lesions.liver, segmentation.lesions)
+    return replace(segmented, segmentation=segmentation, lesions=lesions)
+
+
 def _compare_with_prior(prior: StudyInput, options: AnalysisOptions, current: SegmentedSeries) -> PriorStudy:
     """Read and segment the prior study's series (chosen as the current study's was) and compare it."""
     prior_study = load_study(prior)
     target = segmentation_series(prior_study)
-    prior_segmentation = segment(target.volume, backend=options.backend)
+    prior_segmentation = segment(target.volume, backend=options.backend, operating_point=options.operating_point)
     prior_lesions = find_lesions(prior_segmentation.liver, prior_segmentation.lesions)
     return compare_with_prior(
         target.volume, prior_lesions, current.series.volume, current.lesions, options.interval_days
@@ -181,7 +213,7 @@ def segment_study(
     study = load_study(inputs)
     target = segmentation_series(study)
     step()
-    segmented, _ = _segment(target, backend, None, None)
+    segmented, _ = _segment(target, AnalysisOptions(backend=backend), None, None)
     step()
     files = write_segmentation(segmented, out_dir)
     result = SegmentationResult(

@@ -6,7 +6,8 @@ The report stage (`hepatica.report.results`) builds it from the stages' objects.
 sections of their own. The schema is exported to ``schemas/study_result.schema.json`` (``hepatica schema``); a
 test keeps the file in step with the models. Stages not run are absent from a result, never filled with
 placeholders. Results hold no patient identifiers (names, IDs, birth dates); inputs are identified by DICOM UIDs
-or file checksums. Results of schema 1.0 (lesions in three parallel lists) are read and upgraded.
+or file checksums. Results of schema 1.0 (lesions in three parallel lists) and 2.0 (before candidates and quality
+control) are read and upgraded.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hepatica import __version__
 from hepatica.io.atomic import write_text_atomic
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 
 
 class _Model(BaseModel):
@@ -147,6 +148,42 @@ class ViewerVolume(_Model):
     )
 
 
+class CandidateResult(_Model):
+    """A lesion candidate that is not reported as a liver lesion: below the operating point or the minimum
+    reportable size, outside the liver, or a mass adjacent to the liver (for review)."""
+
+    number: int = Field(description="Its value in candidates.nii.gz.")
+    decision: Literal["below threshold", "adjacent mass"]
+    confidence: float = Field(ge=0, le=1, description="Network probability x conspicuity x share inside the liver.")
+    volume_ml: float
+    diameter_mm: float = Field(description="Largest extent along an image axis.")
+    mean_probability: float | None = Field(
+        description="The lesion network's mean probability inside it; None: found by another rule (found_by)."
+    )
+    found_by: str = Field(description="What found it: the lesion network, or arterial-phase hyperenhancement.")
+    contrast_hu: float = Field(description="Mean HU minus the parenchyma's median 2-6 mm around it.")
+    contrast_sd: float = Field(description="The contrast in units of the parenchyma's voxel SD.")
+    outside_liver_fraction: float = Field(description="Share of it outside the liver mask.")
+    reasons: list[str] = Field(description="Why it is not reported as a lesion, in words.")
+
+
+class QualityCheckResult(_Model):
+    """One quality-control check: whether it passed, and what it measured and why."""
+
+    name: str
+    passed: bool
+    detail: str
+
+
+class QualityControl(_Model):
+    """The quality-control verdict: 'done' when every check passed, else 'needs review' (``flags`` names the
+    failed checks; their details say why)."""
+
+    status: Literal["done", "needs review"]
+    flags: list[str] = Field(description="Names of the checks that failed.")
+    checks: list[QualityCheckResult]
+
+
 class SegmentationSummary(_Model):
     """Liver and lesion segmentation of one series: volumetry and the mask files (each lesion is in ``lesions``)."""
 
@@ -158,6 +195,9 @@ class SegmentationSummary(_Model):
     lesion_count: int
     lesion_volume_ml: float
     tumour_burden_percent: float = Field(description="Lesion volume as % of liver volume.")
+    operating_point: float | None = Field(
+        None, description="Confidence at which candidates are reported as lesions; None: the backend does not score."
+    )
     files: dict[str, str] = Field(
         description="Files relative to the result: liver, lesions (NIfTI), dicom_seg (DICOM "
         "SEG), dicom_sr (TID 1500 measurement report; analyze)."
@@ -258,6 +298,10 @@ class LesionResult(_Model):
     axial_slice_z_mm: float = Field(description="LPS z of the slice holding the long axis.")
     longest_3d_diameter_mm: float = Field(description="Longest 3D diameter of the segmented outline.")
     centroid_mm: tuple[float, float, float] = Field(description="LPS position of the lesion's centre of mass.")
+    confidence: float | None = Field(
+        None, description="The candidate's confidence (see CandidateResult); None: the backend does not score."
+    )
+    review: list[str] = Field(default_factory=list, description="Reasons to look at this lesion (e.g. exophytic).")
     lirads: LesionCharacterization | None = Field(
         None, description="None: LI-RADS did not run, or this lesion could not be characterized (lirads.warnings)."
     )
@@ -294,11 +338,19 @@ class LiradsSummary(_Model):
 class StudyResult(_Model):
     """Everything Hepatica computed for one study."""
 
-    schema_version: Literal["2.0"] = SCHEMA_VERSION
+    schema_version: Literal["2.1"] = SCHEMA_VERSION
     provenance: Provenance
     study: StudyInventory
+    quality: QualityControl | None = Field(None, description="None: the study was not segmented.")
     segmentation: SegmentationSummary | None = None
     lesions: list[LesionResult] = Field(default_factory=list, description="Every lesion, largest first.")
+    candidates_below_threshold: list[CandidateResult] = Field(
+        default_factory=list,
+        description="Candidates not reported: not in the lesion count, tumour burden, LI-RADS or SR.",
+    )
+    adjacent_masses: list[CandidateResult] = Field(
+        default_factory=list, description="Masses beside the liver, possibly extrahepatic: not liver lesions; review."
+    )
     radiomics: RadiomicsSummary | None = None
     lirads: LiradsSummary | None = None
     key_images: list[KeyImage] = Field(default_factory=list)
@@ -322,7 +374,7 @@ class StudyResult(_Model):
 class SegmentationResult(_Model):
     """What ``hepatica segment`` writes to segmentation.json."""
 
-    schema_version: Literal["2.0"] = SCHEMA_VERSION
+    schema_version: Literal["2.1"] = SCHEMA_VERSION
     provenance: Provenance
     segmentation: SegmentationSummary
     lesions: list[LesionResult]
@@ -334,7 +386,10 @@ class SegmentationResult(_Model):
 
 def upgrade_result(data: Any) -> Any:
     """A result of schema 1.0 (lesions listed in ``segmentation.lesions``, ``lirads.lesions`` and
-    ``radiomics.rois``, joined by id) in the layout of 2.0; anything else as it is."""
+    ``radiomics.rois``, joined by id) or 2.0 in the layout of 2.1 (2.0 lacks only what 2.1 added, which has
+    defaults: candidates, adjacent masses, quality control); anything else as it is."""
+    if isinstance(data, dict) and data.get("schema_version") == "2.0":
+        return {**data, "schema_version": SCHEMA_VERSION}
     if not isinstance(data, dict) or data.get("schema_version") != "1.0":
         return data
     data = json.loads(json.dumps(data))  # a deep copy

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import SimpleITK as sitk
@@ -68,6 +68,7 @@ class AlignedPhases:
     images: dict[Phase, Volume]
     alignments: dict[Phase, PhaseAlignment]
     transforms: dict[Phase, sitk.Transform]  # reference-grid point -> the moving phase's point
+    failures: dict[Phase, str] = field(default_factory=dict)  # phases not aligned, and why (left out of images)
 
 
 def align_phases(
@@ -77,7 +78,8 @@ def align_phases(
     deformable: bool = True,
     seed: int = 0,
 ) -> AlignedPhases:
-    """Align every phase to ``reference`` (``liver`` is a mask on the reference grid)."""
+    """Align every phase to ``reference`` (``liver`` is a mask on the reference grid). A phase that cannot be
+    aligned well enough is left out of ``images`` and named in ``failures`` with the reason; the others are kept."""
     if reference not in phases:
         raise PhaseAlignmentError(
             f"the {reference.label.lower()} phase, which the other phases are aligned to, is missing"
@@ -97,23 +99,25 @@ def align_phases(
 
     with ThreadPoolExecutor(max_workers=max(1, min(len(moving), _threads()))) as pool:
         outcomes = dict(zip(moving, pool.map(align, moving.values()), strict=True))
+    failures: dict[Phase, str] = {}
     for phase, result in outcomes.items():
         if isinstance(result, RegistrationDivergedError):
-            raise PhaseAlignmentError(
+            failures[phase] = (
                 f"the {phase.label.lower()} phase could not be aligned to the {reference.label.lower()} phase "
                 f"(the registration diverged: {result}); check that both series show the same anatomy of the same "
                 "patient"
-            ) from result
-        alignment = PhaseAlignment(phase, *result.quality)
+            )
+            continue
         if not result.acceptable:
-            raise PhaseAlignmentError(
+            failures[phase] = (
                 f"the {phase.label.lower()} phase could not be aligned to the {reference.label.lower()} phase "
                 f"({result.describe()}); check that both series show the same anatomy of the same patient"
             )
+            continue
         images[phase] = result.aligned
-        alignments[phase] = alignment
+        alignments[phase] = PhaseAlignment(phase, *result.quality)
         transforms[phase] = result.transform
-    return AlignedPhases(reference, images, alignments, transforms)
+    return AlignedPhases(reference, images, alignments, transforms, failures)
 
 
 @dataclass(frozen=True)

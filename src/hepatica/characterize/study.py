@@ -2,14 +2,16 @@
 study, match its lesions to this study's and assess growth and RECIST 1.1 response.
 
 Lesions are the study's `LiverLesions` (labelled once, 1 = largest) on the segmented series' grid; the other
-phases (and the prior study) are aligned to it. A study with one phase (or whose phases cannot be aligned) still
-gets an entry per lesion, with the missing phases named and LR-NC: Hepatica does not guess features it cannot see.
+phases (and the prior study) are aligned to it. A phase that cannot be aligned is left out, with the reason (a
+warning, and a quality-control flag); the lesions are characterized on the phases that remain. A study with one
+phase still gets an entry per lesion, with the missing phases named and LR-NC: Hepatica does not guess features
+it cannot see.
 Everything here is returned as objects (`StudyLirads`); the report stage turns them into the result and files.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -22,7 +24,6 @@ from hepatica.characterize.observation import observation_from_features
 from hepatica.characterize.register import (
     AlignedPhases,
     PhaseAlignment,
-    PhaseAlignmentError,
     StudyAlignment,
     align_phases,
     align_prior_study,
@@ -113,12 +114,14 @@ def _interval_days(prior: Volume, current: Volume) -> float | None:
 @dataclass(frozen=True)
 class StudyPhases:
     """The study's phases on the segmented series' grid (HU), aligned to it; how each was aligned (in the order
-    of alignment); warnings (a phase that could not be aligned leaves only the reference phase)."""
+    of alignment); the phases that could not be aligned, with the reason (they are left out of ``images`` and so
+    of LI-RADS); warnings."""
 
     reference_phase: Phase
     images: dict[Phase, Volume]
     alignments: dict[Phase, PhaseAlignment]
     warnings: list[str]
+    failed: dict[Phase, str] = field(default_factory=dict)
 
 
 def align_study_phases(study: Study, reference: Volume, liver: Volume) -> StudyPhases:
@@ -131,17 +134,17 @@ def align_study_phases(study: Study, reference: Volume, liver: Volume) -> StudyP
         reference_phase = Phase.PORTAL_VENOUS
         warnings.append("the segmented series' contrast phase is unknown; it is read as portal venous")
     by_phase[reference_phase] = reference
-    images: dict[Phase, Volume] = {}
+    images: dict[Phase, Volume] = {reference_phase: reference}
+    failed: dict[Phase, str] = {}
     if len(by_phase) > 1:
-        try:
-            aligned: AlignedPhases = align_phases(by_phase, liver, reference=reference_phase)
-            images = dict(aligned.images)
-            alignments = dict(aligned.alignments)
-        except PhaseAlignmentError as error:
-            warnings.append(f"{error}; only the {reference_phase.label.lower()} phase was used for LI-RADS")
-    if not images:
-        images = {reference_phase: reference}
-    return StudyPhases(reference_phase, images, alignments, warnings)
+        aligned: AlignedPhases = align_phases(by_phase, liver, reference=reference_phase)
+        images = dict(aligned.images)
+        alignments = dict(aligned.alignments)
+        failed = dict(aligned.failures)
+        warnings.extend(
+            f"{why}; the {phase.label.lower()} phase was left out of LI-RADS" for phase, why in failed.items()
+        )
+    return StudyPhases(reference_phase, images, alignments, warnings, failed)
 
 
 @dataclass(frozen=True)

@@ -367,10 +367,22 @@ def load_dicom_series(series: DicomSeries) -> Volume:
             "modality": series.modality,
             "manufacturer": str(first.get("Manufacturer", "") or "") or None,
             "slice_thickness_mm": float(first.SliceThickness) if first.get("SliceThickness") else None,
+            # body size for the liver-volume check (quality control); not identifiers, never reported as such
+            "patient_height_m": _positive(first.get("PatientSize")),
+            "patient_weight_kg": _positive(first.get("PatientWeight")),
             "source_files": [str(p) for p in stack.files],
             "sop_instance_uids": [str(h.get("SOPInstanceUID", "") or "") for h in stack.headers],
         },
     )
+
+
+def _positive(value) -> float | None:
+    """A DICOM DS value as a positive float; None when absent, zero or unreadable."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
 
 
 def _iso_date(value) -> str | None:

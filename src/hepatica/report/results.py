@@ -11,9 +11,12 @@ from hepatica.characterize.features import Finding
 from hepatica.characterize.study import LesionLirads, PriorStudy, StudyLirads
 from hepatica.io.study import Study, StudySeries
 from hepatica.measure.lesions import LesionMeasurement
+from hepatica.quality import QualityVerdict
+from hepatica.quality.checks import candidates_of_lesions
 from hepatica.radiomics.batch import ID_COLUMNS
 from hepatica.radiomics.study import HEADLINE, RoiRadiomics, StudyRadiomics
 from hepatica.result import (
+    CandidateResult,
     FeatureFinding,
     Geometry,
     InputIdentifier,
@@ -27,13 +30,16 @@ from hepatica.result import (
     PriorComparison,
     PriorLesionChange,
     Provenance,
+    QualityCheckResult,
+    QualityControl,
     RadiomicsSummary,
     RoiFeatures,
     SegmentationSummary,
     SeriesSummary,
     StudyInventory,
 )
-from hepatica.segment.types import Segmentation
+from hepatica.segment.candidates import ADJACENT_MASS, LESION
+from hepatica.segment.types import LesionCandidate, Segmentation
 
 
 def provenance(analysis: Analysis) -> Provenance:
@@ -119,6 +125,7 @@ def segmentation_summary(segmented: SegmentedSeries, files: dict[str, str]) -> S
         lesion_count=len(lesions.lesions),
         lesion_volume_ml=round(lesions.lesion_volume_ml, 3),
         tumour_burden_percent=round(lesions.tumour_burden_percent, 3),
+        operating_point=segmented.segmentation.operating_point,
         files=files,
     )
 
@@ -128,18 +135,58 @@ def lesion_results(analysis: Analysis) -> list[LesionResult]:
     if analysis.segmented is None:
         return []
     lirads, radiomics = analysis.lirads, analysis.radiomics
+    segmented = analysis.segmented
+    candidates = candidates_of_lesions(segmented.segmentation, segmented.lesions)
     return [
         lesion_entry(
             lesion.measurement,
             lirads.lesions.get(lesion.label) if lirads else None,
             roi_features(radiomics.lesions[lesion.label], radiomics.series_id) if radiomics else None,
+            candidates.get(lesion.label),
         )
-        for lesion in analysis.segmented.lesions.lesions
+        for lesion in segmented.lesions.lesions
     ]
 
 
+def candidate_results(segmentation: Segmentation) -> tuple[list[CandidateResult], list[CandidateResult]]:
+    """The candidates not reported as lesions: (below threshold, adjacent masses), largest first; specks under
+    0.01 mL are left out (they are noise, and the candidate map still holds them)."""
+    below, masses = [], []
+    for candidate in segmentation.candidates:
+        if candidate.decision == LESION or candidate.evidence.volume_ml < 0.01:
+            continue
+        e = candidate.evidence
+        entry = CandidateResult(
+            number=candidate.number,
+            decision=candidate.decision,
+            confidence=round(e.confidence, 3),
+            volume_ml=round(e.volume_ml, 3),
+            diameter_mm=round(e.diameter_mm, 1),
+            mean_probability=round(e.mean_probability, 3) if e.mean_probability is not None else None,
+            found_by=e.found_by,
+            contrast_hu=round(e.contrast_hu, 1),
+            contrast_sd=round(e.contrast_sd, 2),
+            outside_liver_fraction=round(e.outside_fraction, 3),
+            reasons=list(candidate.reasons),
+        )
+        (masses if candidate.decision == ADJACENT_MASS else below).append(entry)
+    return below, masses
+
+
+def quality_control(verdict: QualityVerdict) -> QualityControl:
+    """The verdict and every check, for the result."""
+    return QualityControl(
+        status=verdict.status,
+        flags=[check.name for check in verdict.flags],
+        checks=[QualityCheckResult(name=c.name, passed=c.passed, detail=c.detail) for c in verdict.checks],
+    )
+
+
 def lesion_entry(
-    m: LesionMeasurement, lirads: LesionLirads | None = None, radiomics: RoiFeatures | None = None
+    m: LesionMeasurement,
+    lirads: LesionLirads | None = None,
+    radiomics: RoiFeatures | None = None,
+    candidate: LesionCandidate | None = None,
 ) -> LesionResult:
     return LesionResult(
         id=m.label,
@@ -149,6 +196,8 @@ def lesion_entry(
         axial_slice_z_mm=round(m.axial_slice_z_mm, 2),
         longest_3d_diameter_mm=round(m.longest_3d_diameter_mm, 1),
         centroid_mm=tuple(round(c, 2) for c in m.centroid_mm),
+        confidence=round(candidate.evidence.confidence, 3) if candidate is not None else None,
+        review=list(candidate.reasons) if candidate is not None else [],
         lirads=characterization(lirads) if lirads is not None else None,
         radiomics=radiomics,
     )

@@ -1,10 +1,11 @@
 """The output layer: every file an analysis leaves, written from its objects in one place.
 
 ``write_analysis`` writes, into the analysis folder: ``segmentation/`` (``liver.nii.gz``, ``lesions.nii.gz`` with
-one label per lesion, further structures, ``segmentation.dcm`` (DICOM SEG) and ``measurements_sr.dcm`` (DICOM SR)
-for DICOM input), ``radiomics/`` (``features.csv``, ``params.yaml``), ``images/`` (key images), ``viewer/`` (the
-phases for the web viewer), ``result.json`` and the report (``report.html``, ``report.pdf``). Each file is
-written atomically; ``result.json`` comes after everything it names.
+one label per lesion, ``candidates.nii.gz`` with every lesion candidate (n as in the result), further structures,
+``segmentation.dcm`` (DICOM SEG) and ``measurements_sr.dcm`` (DICOM SR) for DICOM input), ``radiomics/``
+(``features.csv``, ``params.yaml``), ``images/`` (key images), ``viewer/`` (the phases for the web viewer),
+``result.json`` and the report (``report.html``, ``report.pdf``). Each file is written atomically;
+``result.json`` comes after everything it names.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from hepatica.report.html import write_report
 from hepatica.report.identifiers import patient_identifiers
 from hepatica.report.key_images import write_key_images
 from hepatica.report.results import (
+    candidate_results,
     lesion_results,
     lirads_summary,
     provenance,
+    quality_control,
     radiomics_rows,
     radiomics_summary,
     segmentation_summary,
@@ -81,11 +84,15 @@ def write_analysis(
     aligned = analysis.lirads.phases.images if analysis.lirads else {}
     viewer_volumes = write_viewer_volumes(analysis.study, reference, out_dir, aligned=aligned)
     advance()
+    below, masses = candidate_results(segmented.segmentation) if segmented is not None else ([], [])
     result = StudyResult(
         provenance=provenance(analysis),
         study=study_inventory(analysis.study),
+        quality=quality_control(analysis.quality) if analysis.quality is not None else None,
         segmentation=segmentation,
         lesions=lesions,
+        candidates_below_threshold=below,
+        adjacent_masses=masses,
         radiomics=radiomics,
         lirads=lirads_summary(analysis.lirads) if analysis.lirads else None,
         key_images=key_images,
@@ -112,6 +119,8 @@ def write_segmentation(
     }
     for name, structure in segmented.segmentation.structures.items():
         files[name] = write_image(structure, out_dir / f"{name}.nii.gz")
+    if segmented.segmentation.candidate_labels is not None:
+        files["candidates"] = write_image(segmented.segmentation.candidate_labels, out_dir / "candidates.nii.gz")
     image = segmented.series.volume
     if image.metadata.get("source") == "dicom" and liver.array.any():
         segments = {"liver": liver}

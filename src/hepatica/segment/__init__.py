@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from hepatica.errors import BackendUnavailableError
 from hepatica.io.volume import Volume
+from hepatica.segment.candidates import DEFAULT_OPERATING_POINT
 from hepatica.segment.types import ModelCard, Segmentation
 
 BACKENDS = ("bundled", "totalsegmentator")
@@ -26,9 +27,16 @@ def get_backend(name: str = "bundled"):
     raise BackendUnavailableError(f"unknown segmentation backend {name!r}; choose one of {', '.join(BACKENDS)}")
 
 
-def segment(image: Volume, backend: str = "bundled", liver: Volume | None = None, lesions: bool = True) -> Segmentation:
-    """Segment the liver (unless ``liver`` is given) and its lesions on a CT ``image`` (HU)."""
-    return get_backend(backend).segment(image, liver=liver, lesions=lesions)
+def segment(
+    image: Volume,
+    backend: str = "bundled",
+    liver: Volume | None = None,
+    lesions: bool = True,
+    operating_point: float = DEFAULT_OPERATING_POINT,
+) -> Segmentation:
+    """Segment the liver (unless ``liver`` is given) and its lesions on a CT ``image`` (HU); lesion candidates
+    whose confidence is under ``operating_point`` are listed but not reported (backends that score them)."""
+    return get_backend(backend).segment(image, liver=liver, lesions=lesions, operating_point=operating_point)
 
 
 __all__ = ["BACKENDS", "ModelCard", "Segmentation", "get_backend", "segment"]

@@ -9,6 +9,10 @@ Preprocessing follows how the networks were trained (Tang et al., EJNMMI 2020; p
   two voxels to -0.5, crop to that region and label it in 92 x 84 x 42 tiles, each seen through a
   180 x 172 x 86 window padded with 0.
 
+After the networks (see `BundledBackend.segment`): the liver mask is checked against the parenchyma's attenuation
+(`hepatica.segment.refine`), the lesion network's pieces are scored candidates (`hepatica.segment.candidates`) and
+the reported lesions' outlines are redrawn at half contrast (`hepatica.segment.outline`).
+
 Arrays here are indexed (x, y, z) on the volume reoriented to LPS; the networks want x towards the patient's
 right and y anterior, so x and y are reversed just before inference.
 """
@@ -30,9 +34,12 @@ from scipy import ndimage
 from hepatica.boxes import bounding_box, margin_voxels
 from hepatica.errors import BackendUnavailableError, SegmentationInputError
 from hepatica.io.volume import Volume, resample_to_grid
+from hepatica.segment.candidates import DEFAULT_OPERATING_POINT, find_candidates
 from hepatica.segment.grid import CentredAxis, centred_back, resample_centred
-from hepatica.segment.postprocess import clean_lesions, clean_liver
-from hepatica.segment.types import ModelCard, Segmentation
+from hepatica.segment.outline import redraw_lesions
+from hepatica.segment.postprocess import clean_liver
+from hepatica.segment.refine import check_liver, measure_liver_parenchyma
+from hepatica.segment.types import LesionCandidate, LiverCheck, ModelCard, Segmentation
 
 MODELS = resources.files("hepatica.segment") / "models"
 BODY_THRESHOLD_HU = -150.0
@@ -220,8 +227,19 @@ class BundledBackend:
         self.liver_net = OnnxUNet.load("liver_unet.onnx")
         self.lesion_net = OnnxUNet.load("lesion_unet.onnx")
 
-    def segment(self, image: Volume, liver: Volume | None = None, lesions: bool = True) -> Segmentation:
-        """Liver (unless given) and lesion masks on ``image``'s grid. ``image`` must be CT in HU."""
+    def segment(
+        self,
+        image: Volume,
+        liver: Volume | None = None,
+        lesions: bool = True,
+        operating_point: float = DEFAULT_OPERATING_POINT,
+    ) -> Segmentation:
+        """Liver (unless given) and lesion masks on ``image``'s grid. ``image`` must be CT in HU.
+
+        The network's liver is checked against the parenchyma's attenuation (`hepatica.segment.refine`); every
+        piece of the lesion network's mask is a scored candidate (`hepatica.segment.candidates`), and those at or
+        above ``operating_point`` are the lesions, their outlines redrawn at half contrast
+        (`hepatica.segment.outline`)."""
         if str(image.metadata.get("modality", "CT")).upper() not in ("CT", ""):
             raise SegmentationInputError(
                 f"the bundled backend segments CT; this series is {image.metadata.get('modality')}"
@@ -229,33 +247,54 @@ class BundledBackend:
         lps = Volume.from_sitk(sitk.DICOMOrient(image.to_sitk(), "LPS"))
         hu = lps.array.transpose(2, 1, 0)
         models = []
+        voxel_ml = float(np.prod(lps.spacing)) / 1000.0
         if liver is None:
-            liver_xyz = self.liver_mask(hu, lps.spacing)
+            probability = self.liver_probability(hu, lps.spacing)
+            network_liver = clean_liver(probability > PROBABILITY_THRESHOLD)
+            checked = check_liver(hu, probability, network_liver, lps.spacing)
+            liver_xyz = checked.liver
+            liver_check = LiverCheck(
+                checked.parenchyma, float(network_liver.sum()) * voxel_ml, checked.excluded, checked.added_ml
+            )
             models.append(self.liver_net.card())
         else:
             liver_lps = resample_to_grid(liver, lps, "nearest")
-            liver_xyz = liver_lps.array.transpose(2, 1, 0) > 0
+            network_liver = liver_xyz = liver_lps.array.transpose(2, 1, 0) > 0
+            liver_check = None
         if not liver_xyz.any():
             raise SegmentationInputError("no liver found in the image; check that the scan covers the upper abdomen")
         lesion_xyz = np.zeros_like(liver_xyz)
+        candidate_xyz = np.zeros(liver_xyz.shape, dtype=np.uint16)
+        candidates: list[LesionCandidate] = []
         if lesions:
-            lesion_xyz = self.lesion_mask(hu, liver_xyz, lps.spacing)
+            parenchyma = checked.parenchyma if liver_check else measure_liver_parenchyma(hu, liver_xyz, lps.spacing)
+            region = network_liver | liver_xyz
+            probability = self.lesion_probability(hu, region, lps.spacing)
+            found = find_candidates(probability, hu, region, liver_xyz, parenchyma, lps.spacing, operating_point)
+            for number, candidate in enumerate(found, start=1):
+                candidate.paint(candidate_xyz, number)
+                candidates.append(LesionCandidate(number, candidate.evidence, candidate.decision, candidate.reasons))
+            lesion_xyz = redraw_lesions(found, candidate_xyz, hu, liver_xyz, parenchyma, lps.spacing)
             models.append(self.lesion_net.card())
 
-        def back(mask_xyz: np.ndarray, name: str) -> Volume:
-            on_lps = lps.with_array(np.ascontiguousarray(mask_xyz.transpose(2, 1, 0)).astype(np.uint8))
+        def back(mask_xyz: np.ndarray, name: str, dtype=np.uint8) -> Volume:
+            on_lps = lps.with_array(np.ascontiguousarray(mask_xyz.transpose(2, 1, 0)).astype(dtype))
             result = resample_to_grid(on_lps, image, "nearest")
-            return result.with_array(result.array.astype(np.uint8), content=name)
+            return result.with_array(result.array.astype(dtype), content=name)
 
         return Segmentation(
             liver=back(liver_xyz, "liver"),
             lesions=back(lesion_xyz, "liver lesions"),
             backend=self.name,
             models=tuple(models),
+            candidates=tuple(candidates),
+            candidate_labels=back(candidate_xyz, "lesion candidates", np.uint16) if lesions else None,
+            operating_point=operating_point if lesions else None,
+            liver_check=liver_check,
         )
 
-    def liver_mask(self, hu: np.ndarray, spacing: tuple[float, float, float]) -> np.ndarray:
-        """Boolean liver mask (x, y, z) on the LPS array ``hu``."""
+    def liver_probability(self, hu: np.ndarray, spacing: tuple[float, float, float]) -> np.ndarray:
+        """The liver network's probability (x, y, z; float32, 0 outside the body box) on the LPS array ``hu``."""
         box = body_box(hu, spacing)
         crop = hu[box]
         fine = (MEDIAN_SPACING_MM,) * 3
@@ -268,9 +307,9 @@ class BundledBackend:
         mid_shape = tuple(CentredAxis(n, s, MEDIAN_SPACING_MM).new_size for n, s in zip(crop.shape, spacing))
         on_fine = centred_back(probability, mid_shape, fine, target)
         on_crop = centred_back(on_fine, crop.shape, spacing, fine)
-        mask = np.zeros(hu.shape, dtype=bool)
-        mask[box] = on_crop > PROBABILITY_THRESHOLD
-        return clean_liver(mask)
+        probability = np.zeros(hu.shape, dtype=np.float32)
+        probability[box] = on_crop
+        return probability
 
     def _run_centred(self, image: np.ndarray) -> np.ndarray:
         """Run the liver network with ``image`` (x, y, z, RAS) centred in its window; probabilities on ``image``."""
@@ -294,8 +333,8 @@ class BundledBackend:
         result[tuple(p[0] for p in placed)] = output[tuple(p[1] for p in placed)]
         return result
 
-    def lesion_mask(self, hu: np.ndarray, liver: np.ndarray, spacing: tuple[float, float, float]) -> np.ndarray:
-        """Boolean lesion mask (x, y, z) inside ``liver`` on the LPS array ``hu``."""
+    def lesion_probability(self, hu: np.ndarray, liver: np.ndarray, spacing: tuple[float, float, float]) -> np.ndarray:
+        """The lesion network's probability (x, y, z; float32) around ``liver`` on the LPS array ``hu``."""
         target = self.lesion_net.voxel_size_mm
         box = bounding_box(liver, margin_voxels(12.0, spacing))
         image = resample_centred(normalise_ct(hu[box]), spacing, target)
@@ -308,9 +347,9 @@ class BundledBackend:
         probability = np.zeros(image.shape, dtype=np.float32)
         probability[inner] = to_network(self._run_tiled(to_network(image[inner]), to_network(liver_small[inner])))
         on_crop = centred_back(probability, hu[box].shape, spacing, target)
-        mask = np.zeros(hu.shape, dtype=bool)
-        mask[box] = on_crop > PROBABILITY_THRESHOLD
-        return clean_lesions(mask, liver)
+        result = np.zeros(hu.shape, dtype=np.float32)
+        result[box] = on_crop
+        return result
 
     def _run_tiled(self, image: np.ndarray, liver: np.ndarray) -> np.ndarray:
         """Label ``image`` block by block; blocks without liver are skipped (their output would be masked)."""

@@ -1,4 +1,4 @@
-"""Clean-up of network masks: one liver without holes, lesions only inside it."""
+"""Clean-up of network masks: one liver without holes."""
 
 from __future__ import annotations
 
@@ -61,8 +61,3 @@ def clean_liver(mask: np.ndarray) -> np.ndarray:
         return fill_holes(largest_component(ndimage.binary_dilation(core, _EDGES) & box))
 
     return _within_box(clean, mask)
-
-
-def clean_lesions(mask: np.ndarray, liver: np.ndarray) -> np.ndarray:
-    """Lesion voxels inside the liver, holes filled."""
-    return _within_box(lambda m, inside: fill_holes(m & inside) & inside, mask & liver, liver)

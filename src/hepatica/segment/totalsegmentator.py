@@ -92,7 +92,12 @@ class TotalSegmentatorBackend:
     def _has_weights(self, task: TaskLabels) -> bool:
         return any(self.weights_dir.glob(f"Dataset{task.dataset_id:03d}_*"))
 
-    def segment(self, image: Volume, liver: Volume | None = None, lesions: bool = True) -> Segmentation:
+    def segment(
+        self, image: Volume, liver: Volume | None = None, lesions: bool = True, operating_point: float | None = None
+    ) -> Segmentation:
+        """TotalSegmentator's liver (unless given), vessels, Couinaud segments and liver tumours on ``image``.
+        ``operating_point`` is not used: TotalSegmentator gives its tumour mask without probabilities, so every
+        piece of it is a lesion."""
         with tempfile.TemporaryDirectory(prefix="hepatica-ts-") as tmp:
             source = write_image(image, Path(tmp) / "image.nii.gz")
 

@@ -1,0 +1,148 @@
+"""Lesions the portal-venous lesion network cannot see: found by their arterial-phase hyperenhancement.
+
+The bundled lesion network looks at one phase, the portal venous. A lesion that is iso-attenuating there (an FNH,
+a small HCC whose washout is mild) is invisible to it, yet it is what LI-RADS is about: arterial-phase
+hyperenhancement. With the arterial phase aligned to the portal-venous one, a liver voxel is *hyperenhancing*
+when its smoothed (1 mm) arterial HU exceeds the arterial parenchyma's mode by ``max(4 SD, 30 HU)``, and it is not
+a vessel: a vessel (portal vein, artery) is bright in the portal-venous phase too, a hyperenhancing lesion is not
+(it washes out or becomes iso). Pieces whose volume is that of a sphere of at least ``MIN_REPORTABLE_MM`` (opened
+by one voxel, so that noise and thin vessels go; with no network behind them, a few voxels over three slices are
+not enough) are lesion candidates; one that overlaps a lesion of the network extends it, the others are new
+lesions. Their evidence is measured in the arterial phase (HU, contrast to the arterial parenchyma and its SD);
+their confidence is that conspicuity (no network probability: the 4 SD / 30 HU rule is their operating point).
+
+Validated on the phantom only: the real cases in ``../shared/data`` have a single phase. Arrays are the segmented
+grid's (any axis order), ``spacing`` (mm) in the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from scipy import ndimage
+
+from hepatica.boxes import bounding_box
+from hepatica.io.volume import Volume
+from hepatica.segment.candidates import LESION, MIN_REPORTABLE_MM, Candidate, CandidateEvidence
+from hepatica.segment.outline import EDGE_SD, redraw_outline
+from hepatica.segment.refine import Parenchyma, measure_liver_parenchyma
+from hepatica.segment.types import LesionCandidate, Segmentation
+
+HYPERENHANCING_SD = 4.0
+HYPERENHANCING_MIN_HU = 30.0
+SMOOTHING_MM = 1.0
+ARTERIAL_ENHANCEMENT = "arterial-phase hyperenhancement"
+_FACES = ndimage.generate_binary_structure(3, 1)
+
+
+def hyperenhancing_candidates(
+    arterial: np.ndarray,
+    portal: np.ndarray,
+    liver: np.ndarray,
+    portal_parenchyma: Parenchyma,
+    spacing: tuple[float, float, float],
+) -> tuple[list[Candidate], Parenchyma]:
+    """The hyperenhancing, non-vessel pieces of ``liver`` (boolean; ``arterial`` and ``portal`` HU on its grid,
+    aligned), largest first, each decided ``LESION`` with its evidence; and the arterial parenchyma measured."""
+    box = bounding_box(liver, 2)
+    sigma = [SMOOTHING_MM / s for s in spacing]
+    art = ndimage.gaussian_filter(arterial[box].astype(np.float32), sigma)
+    pv = ndimage.gaussian_filter(portal[box].astype(np.float32), sigma)
+    inside = liver[box]
+    core = ndimage.binary_erosion(inside, _FACES, iterations=3)
+    if core.sum() < 100:
+        return [], portal_parenchyma
+    mode, sd = _mode_and_sd(art[core])
+    arterial_parenchyma = Parenchyma(mode, sd, float(np.std(arterial[box][core])))
+    step = max(HYPERENHANCING_SD * sd, HYPERENHANCING_MIN_HU)
+    vessel = pv - portal_parenchyma.mode_hu > portal_parenchyma.unlike_hu
+    hyper = ndimage.binary_opening(inside & (art - mode > step) & ~vessel, _FACES)
+    labels, _ = ndimage.label(hyper, structure=ndimage.generate_binary_structure(3, 3))
+    voxel_ml = float(np.prod(spacing)) / 1000.0
+    found = []
+    for index, piece_box in enumerate(ndimage.find_objects(labels), start=1):
+        local = labels[piece_box] == index
+        extents = [(b.stop - b.start) * s for b, s in zip(piece_box, spacing)]
+        volume_ml = float(local.sum()) * voxel_ml
+        if _equivalent_diameter_mm(volume_ml) < MIN_REPORTABLE_MM:
+            continue
+        mean_hu = float(arterial[box][piece_box][local].mean())
+        evidence = CandidateEvidence(
+            volume_ml=volume_ml,
+            diameter_mm=float(max(extents)),
+            mean_probability=None,
+            mean_hu=mean_hu,
+            contrast_hu=mean_hu - mode,
+            contrast_sd=(mean_hu - mode) / max(sd, 1.0),
+            outside_fraction=0.0,
+            at_surface=0.0,
+            continues_outside=0.0,
+            found_by=ARTERIAL_ENHANCEMENT,
+        )
+        full_box = tuple(slice(b.start + p.start, b.start + p.stop) for b, p in zip(box, piece_box))
+        found.append(Candidate(full_box, local, evidence, LESION, ()))
+    return sorted(found, key=lambda c: -c.evidence.volume_ml), arterial_parenchyma
+
+
+def _equivalent_diameter_mm(volume_ml: float) -> float:
+    """Diameter (mm) of the sphere of ``volume_ml``."""
+    return float((6.0 * volume_ml * 1000.0 / np.pi) ** (1.0 / 3.0))
+
+
+def _mode_and_sd(values: np.ndarray) -> tuple[float, float]:
+    """Mode (2 HU bins, smoothed histogram) and robust SD (MAD) of ``values``."""
+    edges = np.arange(-200.0, 600.0, 2.0)
+    counts = ndimage.gaussian_filter1d(np.histogram(values, bins=edges)[0].astype(float), 2.0)
+    mode = float(edges[int(np.argmax(counts))] + 1.0)
+    return mode, float(1.4826 * np.median(np.abs(values - mode)))
+
+
+def add_hyperenhancing_lesions(segmentation: Segmentation, arterial: Volume, portal: Volume) -> Segmentation:
+    """``segmentation`` (of ``portal``) with the hyperenhancing lesions of ``arterial`` (aligned to it) added: a
+    piece that overlaps a reported lesion extends it, the others are new candidates decided ``LESION``, their
+    outlines redrawn at half arterial contrast. Unchanged when the backend did not score its candidates."""
+    if segmentation.candidate_labels is None:
+        return segmentation
+    spacing = tuple(portal.spacing[::-1])
+    liver = segmentation.liver.array > 0
+    parenchyma = segmentation.liver_check.parenchyma if segmentation.liver_check else None
+    if parenchyma is None:
+        parenchyma = measure_liver_parenchyma(portal.array, liver, spacing)
+    found, arterial_parenchyma = hyperenhancing_candidates(arterial.array, portal.array, liver, parenchyma, spacing)
+    if not found:
+        return segmentation
+    lesions = segmentation.lesions.array > 0
+    numbers = segmentation.candidate_labels.array.astype(np.uint16, copy=True)
+    candidates = list(segmentation.candidates)
+    connect = ndimage.generate_binary_structure(3, 3)
+    for piece in found:
+        own = np.zeros(liver.shape, dtype=bool)
+        piece.paint(own)
+        if (own & lesions).any():
+            lesions |= own  # the network's lesion, extended by its enhancing part
+            continue
+        number = len(candidates) + 1
+        box = bounding_box(own, 8)
+        others = lesions[box] | ((numbers[box] > 0) & ~own[box])
+        blocked = ndimage.binary_dilation(others, connect) & ~own[box]
+        numbers[own & (numbers == 0)] = number
+        lesions[box] |= redraw_outline(
+            arterial.array[box],
+            own[box],
+            liver[box],
+            blocked,
+            arterial_parenchyma,
+            spacing,
+            arterial_parenchyma.mode_hu,
+            piece.evidence.contrast_hu,
+            piece.evidence.diameter_mm,
+            also=((portal.array[box], parenchyma.mode_hu, EDGE_SD * parenchyma.sd_hu),),
+        )
+        candidates.append(LesionCandidate(number, piece.evidence, LESION, ()))
+    return replace(
+        segmentation,
+        lesions=segmentation.lesions.with_array((lesions & liver).astype(np.uint8)),
+        candidates=tuple(candidates),
+        candidate_labels=segmentation.candidate_labels.with_array(numbers),
+    )
