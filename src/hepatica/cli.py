@@ -109,6 +109,14 @@ def demo(out_dir: Path, seed: int, quiet: bool) -> None:
     help="Your own lesion mask (NIfTI, NRRD or DICOM SEG; non-zero = lesion, one value per lesion kept apart) "
     "instead of the backend's; LI-RADS, radiomics and the report then describe these lesions.",
 )
+@click.option(
+    "--operating-point",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Confidence at which a lesion candidate is reported as a lesion: lower finds more and risks more false "
+    "lesions; candidates under it are listed in result.json as below threshold.",
+)
 @click.option("--no-pdf", is_flag=True, help="Write report.html only, not report.pdf.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def analyze(
@@ -125,6 +133,7 @@ def analyze(
     patient_identifiers: bool,
     liver_mask: Path | None,
     lesion_mask: Path | None,
+    operating_point: float,
     no_pdf: bool,
     quiet: bool,
 ) -> None:
@@ -151,6 +160,7 @@ def analyze(
                 "high_risk": high_risk,
                 "interval_days": interval_days,
                 "patient_identifiers": patient_identifiers,
+                "operating_point": operating_point,
                 "pdf": not no_pdf,
             },
             "the command line",
@@ -887,4 +897,11 @@ def _progress(quiet: bool):
 
 def _done(outputs) -> None:
     pdf = f" and {outputs.report_pdf}" if outputs.report_pdf else ""
+    quality = outputs.result.quality
+    if quality is not None and quality.flags:
+        console.print(
+            f"[bold red]Quality control: needs review[/] ({escape(', '.join(quality.flags))}; see the report)"
+        )
+    elif quality is not None:
+        console.print("Quality control: done (every check passed)")
     console.print(f"Report: {outputs.report_html}{pdf}\nResult: {outputs.result_json}", soft_wrap=True, highlight=False)

@@ -68,6 +68,8 @@ def study_summary(library: StudyLibrary, row: StudyRow) -> StudySummary:
                 "lesion_count": result.lesion_count,
                 "tumour_burden_percent": result.tumour_burden_percent,
                 "categories": result.categories,
+                "quality": result.quality,
+                "quality_flags": result.quality_flags,
                 "created_utc": _utc(result.created).isoformat(timespec="seconds"),
             }
         )

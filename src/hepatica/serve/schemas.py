@@ -37,6 +37,10 @@ class StudySummary(BaseModel):
     lesion_count: int | None = None
     tumour_burden_percent: float | None = None
     categories: list[str | None] | None = Field(None, description="LI-RADS category of each characterized lesion.")
+    quality: Literal["done", "needs review"] | None = Field(
+        None, description="Quality-control verdict: 'needs review' when a check failed (quality_flags names them)."
+    )
+    quality_flags: list[str] | None = None
     created_utc: str | None = Field(None, description="When the analysis was made (UTC, ISO 8601).")
 
 
@@ -100,6 +104,16 @@ class ViewerLesion(BaseModel):
     lirads: ViewerLirads | None
 
 
+class ViewerCandidate(BaseModel):
+    """A lesion candidate that is not a reported lesion: below threshold, or a mass beside the liver."""
+
+    number: int = Field(description="Its value in the candidates overlay.")
+    decision: str
+    diameter_mm: float
+    confidence: float
+    reasons: list[str]
+
+
 class ViewerData(BaseModel):
     """Everything the viewer page loads for a study."""
 
@@ -113,3 +127,8 @@ class ViewerData(BaseModel):
     report_url: str | None
     report_pdf_url: str | None
     warnings: list[str]
+    quality: Literal["done", "needs review"] | None = None
+    quality_flags: list[str] = Field(default_factory=list, description="Each failed check: 'name: why'.")
+    candidates: list[ViewerCandidate] = Field(
+        default_factory=list, description="Adjacent masses first, then candidates below threshold."
+    )

@@ -1,5 +1,6 @@
-"""What the viewer page loads for a study (`ViewerData`): each phase volume, the liver and lesion overlays, and the
-lesions with their measurements and LI-RADS, from the study's result."""
+"""What the viewer page loads for a study (`ViewerData`): each phase volume, the liver, lesion and candidate
+overlays, the lesions with their measurements and LI-RADS, the candidates not reported and the quality-control
+verdict, from the study's result."""
 
 from __future__ import annotations
 
@@ -7,11 +8,22 @@ from pathlib import Path
 
 from hepatica.io.phase import Phase
 from hepatica.result import StudyResult
-from hepatica.serve.schemas import ViewerData, ViewerLesion, ViewerLirads, ViewerOverlay, ViewerPhase
+from hepatica.serve.schemas import (
+    ViewerCandidate,
+    ViewerData,
+    ViewerLesion,
+    ViewerLirads,
+    ViewerOverlay,
+    ViewerPhase,
+)
 
 PHASE_LABELS = {p.value: p.label for p in Phase}
 #: Overlay colours (RGB 0-255) shared by the viewer and the key images.
-OVERLAYS = {"liver": {"colour": [60, 220, 90], "opacity": 0.3}, "lesions": {"colour": [255, 40, 40], "opacity": 0.7}}
+OVERLAYS = {
+    "liver": {"colour": [60, 220, 90], "opacity": 0.3},
+    "lesions": {"colour": [255, 40, 40], "opacity": 0.7},
+    "candidates": {"colour": [250, 200, 20], "opacity": 0.5},  # every candidate, reported or not
+}
 
 
 def viewer_data(study_id: str, result: StudyResult, folder: Path) -> ViewerData:
@@ -20,7 +32,7 @@ def viewer_data(study_id: str, result: StudyResult, folder: Path) -> ViewerData:
     seg = result.segmentation
     overlays = [
         ViewerOverlay(name=name, url=base + seg.files[name], **OVERLAYS[name])
-        for name in ("liver", "lesions")
+        for name in ("liver", "lesions", "candidates")
         if seg and seg.files.get(name)
     ]
     lesions = []
@@ -77,4 +89,18 @@ def viewer_data(study_id: str, result: StudyResult, folder: Path) -> ViewerData:
         report_url=base + "report.html" if (folder / "report.html").is_file() else None,
         report_pdf_url=base + "report.pdf" if (folder / "report.pdf").is_file() else None,
         warnings=result.warnings + (result.lirads.warnings if result.lirads else []),
+        quality=result.quality.status if result.quality else None,
+        quality_flags=[f"{c.name}: {c.detail}" for c in result.quality.checks if not c.passed]
+        if result.quality
+        else [],
+        candidates=[
+            ViewerCandidate(
+                number=c.number,
+                decision=c.decision,
+                diameter_mm=c.diameter_mm,
+                confidence=c.confidence,
+                reasons=c.reasons,
+            )
+            for c in [*result.adjacent_masses, *result.candidates_below_threshold]
+        ],
     )

@@ -71,6 +71,8 @@ class Result(Base):
     tumour_burden_percent: Mapped[float | None] = mapped_column(Float, nullable=True)
     categories: Mapped[list] = mapped_column(JSON, default=list)
     source_mtime_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # of result.json, when recorded
+    quality: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)  # 'done' or 'needs review'
+    quality_flags: Mapped[list | None] = mapped_column(JSON, nullable=True)  # names of the failed checks
 
 
 class ResultLesion(Base):

@@ -4,8 +4,9 @@ written in the same transaction that marks the job done (`JobQueue.complete`), s
 when its result is published; the service indexes analyses written by ``hepatica analyze`` the same way
 (`hepatica.serve.index`).
 
-Search (`search_studies`) filters by the state of the study's latest job, analysis date, lesion count, and a lesion
-of given LI-RADS categories and at least a given size; no patient data is stored, so none can be searched.
+Search (`search_studies`) filters by the state of the study's latest job, analysis date, lesion count, the
+quality-control verdict, and a lesion of given LI-RADS categories and at least a given size; no patient data is
+stored, so none can be searched.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def record_result(
             tumour_burden_percent=seg.tumour_burden_percent if seg else None,
             categories=[lesion.lirads.category for lesion in result.lesions if lesion.lirads is not None],
             source_mtime_ns=source_mtime_ns,
+            quality=result.quality.status if result.quality else None,
+            quality_flags=list(result.quality.flags) if result.quality else None,
         )
     )
     session.flush()  # the result row before its lesions (foreign key)
@@ -74,6 +77,7 @@ class StudyQuery:
     max_lesions: int | None = None
     analysed_after: datetime | None = None
     analysed_before: datetime | None = None
+    quality: str | None = None
     text: str | None = None
     limit: int = 100
     offset: int = 0
@@ -106,6 +110,8 @@ def search_studies(engine: Engine, query: StudyQuery) -> tuple[int, list[StudyRo
         conditions.append(Result.lesion_count >= query.min_lesions)
     if query.max_lesions is not None:
         conditions.append(Result.lesion_count <= query.max_lesions)
+    if query.quality is not None:
+        conditions.append(Result.quality == query.quality)
     if query.analysed_after is not None:
         conditions.append(Result.created >= query.analysed_after)
     if query.analysed_before is not None:

@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
@@ -53,6 +54,9 @@ def list_studies(
     max_lesions: int | None = Query(None, ge=0, le=100000),
     analysed_after: datetime | None = Query(None, description="Analysed at or after (ISO 8601; UTC if no offset)"),
     analysed_before: datetime | None = Query(None, description="Analysed at or before (ISO 8601)"),
+    quality: Literal["done", "needs review"] | None = Query(
+        None, description="Quality-control verdict of the analysis ('needs review': a check failed)"
+    ),
     q: str | None = Query(
         None,
         max_length=100,
@@ -74,6 +78,7 @@ def list_studies(
             max_lesions=max_lesions,
             analysed_after=_as_utc(analysed_after),
             analysed_before=_as_utc(analysed_before),
+            quality=quality,
             text=q,
             limit=limit,
             offset=offset,

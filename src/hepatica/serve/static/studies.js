@@ -25,7 +25,7 @@ function statusCell(status) {
 
 function searchParameters() {
   const query = new URLSearchParams();
-  for (const [name, id] of [["state", "search-state"], ["category", "search-category"],
+  for (const [name, id] of [["state", "search-state"], ["quality", "search-quality"], ["category", "search-category"],
                             ["min_diameter_mm", "search-diameter"], ["q", "search-text"]]) {
     const value = document.getElementById(id).value.trim();
     if (value) query.set(name, value);
@@ -55,6 +55,10 @@ async function refresh() {
     cell(row, s.liver_volume_ml != null ? s.liver_volume_ml.toFixed(0) : "");
     cell(row, s.lesion_count != null ? String(s.lesion_count) : "");
     cell(row, (s.categories || []).filter(c => c).join(", "));
+    const quality = cell(row, s.quality || "");
+    if (s.quality === "needs review") {
+      quality.className = "needs-review"; quality.title = (s.quality_flags || []).join(", ");
+    }
     const links = document.createElement("span");
     if (s.status.state === "done") {
       const viewer = document.createElement("a");

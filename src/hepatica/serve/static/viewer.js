@@ -140,6 +140,28 @@ async function main() {
                      lesion.lirads ? (lesion.lirads.category || "n/a") : "–"]) row.insertCell().textContent = v;
     row.addEventListener("click", () => selectLesion(lesion));
   }
+  const quality = document.getElementById("quality");
+  if (data.quality) {
+    quality.hidden = false;
+    quality.className = `group qc ${data.quality === "needs review" ? "qc-review" : "qc-done"}`;
+    const title = document.createElement("h3");
+    title.textContent = `Quality control: ${data.quality}`;
+    quality.appendChild(title);
+    for (const flag of data.quality_flags) {
+      const p = document.createElement("p"); p.textContent = flag; quality.appendChild(p);
+    }
+  }
+  if (data.candidates.length) {
+    document.getElementById("candidates").hidden = false;
+    const rows = document.getElementById("candidate-rows");
+    for (const c of data.candidates) {
+      const row = rows.insertRow();
+      for (const v of [c.number, fmt(c.diameter_mm, 0), fmt(c.confidence, 2), c.reasons.join("; ")]) {
+        row.insertCell().textContent = v;
+      }
+      if (c.decision === "adjacent mass") row.className = "adjacent-mass";
+    }
+  }
   const warnings = document.getElementById("warnings");
   for (const w of data.warnings) { const p = document.createElement("p"); p.className = "muted"; p.textContent = w; warnings.appendChild(p); }
   showPhase(data.default_phase);
