@@ -43,6 +43,8 @@ def test_a_candidate_as_dense_as_the_liver_around_it_is_below_threshold():
 def test_a_speck_is_below_the_minimum_reportable_size():
     decision, reasons = decide(_evidence(diameter_mm=3.0, volume_ml=0.01), 0.5)
     assert decision == BELOW_THRESHOLD and "minimum reportable size of 5 mm" in reasons[0]
+    thin = decide(_evidence(diameter_mm=6.0, volume_ml=0.02), 0.5)  # 6 mm across two slices, but a speck
+    assert thin[0] == BELOW_THRESHOLD and "a sphere of 3.4 mm" in thin[1][0]
 
 
 def test_a_large_candidate_mostly_outside_the_liver_is_an_adjacent_mass_and_a_small_one_is_dropped():
@@ -57,7 +59,7 @@ def test_a_lesion_continuing_outside_the_liver_is_reported_with_a_reason_to_revi
 
 
 def test_the_operating_point_moves_the_threshold():
-    weak = _evidence(mean_probability=0.7)  # probability term 0.4
+    weak = _evidence(mean_probability=0.6, contrast_sd=-1.1)  # 0.6 x 0.6
     assert decide(weak, 0.5)[0] == BELOW_THRESHOLD
     assert decide(weak, 0.3)[0] == LESION
 

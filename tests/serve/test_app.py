@@ -52,7 +52,19 @@ def test_the_study_list_and_the_viewer_data(served, small_analysis):
     assert phantom["lesion_count"] == small_analysis.result.segmentation.lesion_count
     data = served.get("/api/studies/phantom/viewer").json()
     assert [p["phase"] for p in data["phases"]] == ["pre_contrast", "arterial", "portal_venous", "delayed"]
-    assert data["default_phase"] == "portal_venous" and [o["name"] for o in data["overlays"]] == ["liver", "lesions"]
+    assert data["default_phase"] == "portal_venous"
+    assert [o["name"] for o in data["overlays"]] == ["liver", "lesions", "candidates"]
+    result = small_analysis.result
+    assert data["quality"] == result.quality.status
+    assert data["quality_flags"] == [f"{c.name}: {c.detail}" for c in result.quality.checks if not c.passed]
+    assert [c["number"] for c in data["candidates"]] == [
+        c.number for c in result.adjacent_masses + result.candidates_below_threshold
+    ]
+    assert phantom["quality"] == result.quality.status and phantom["quality_flags"] == result.quality.flags
+    found = served.get("/api/studies", params={"quality": result.quality.status}).json()
+    assert "phantom" in [s["id"] for s in found]
+    other = "done" if result.quality.status == "needs review" else "needs review"
+    assert "phantom" not in [s["id"] for s in served.get("/api/studies", params={"quality": other}).json()]
     first = data["lesions"][0]
     lesion = small_analysis.result.lesions[0]
     x, y, _ = lesion.centroid_mm

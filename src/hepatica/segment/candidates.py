@@ -12,11 +12,13 @@ Every connected piece of the lesion network's mask is a candidate. Its evidence:
   pressed against the liver continues there;
 * ``diameter_mm``: its largest extent along an image axis.
 
-``confidence = probability term x conspicuity x (1 - outside_fraction)``, with the probability term
-``(mean_probability - 0.5) / 0.5`` and the conspicuity a logistic step at 1 SD of contrast (width 0.25 SD). These
+``confidence = mean_probability x conspicuity x (1 - outside_fraction)``, the conspicuity a logistic step at 1 SD
+of contrast (width 0.25 SD): at the default operating point a candidate of the network (mean probability 0.5 or
+more) is reported when it stands out of the noise by about 1.3 SD or more and lies in the liver. These
 are reasons, not a trained model: every factor is a property a radiologist would name, and each can be read in
 result.json. A candidate is reported as a lesion when its confidence is at least the operating point (default
-``DEFAULT_OPERATING_POINT``, an `AnalysisOptions` setting) and it measures at least ``MIN_REPORTABLE_MM``; the
+``DEFAULT_OPERATING_POINT``, an `AnalysisOptions` setting) and it measures at least ``MIN_REPORTABLE_MM`` both
+across and as the sphere of its volume (a speck of a few voxels over two thick slices is not a 5 mm lesion); the
 others are kept as candidates below threshold, with the reason. A candidate lying mostly outside the liver and at
 least ``MIN_MASS_ML`` is a *mass adjacent to the liver, possibly extrahepatic*: it is never a liver lesion, and it
 is reported for review (an exophytic liver tumour must not be silently dropped).
@@ -65,10 +67,7 @@ class CandidateEvidence:
 
     @property
     def confidence(self) -> float:
-        if self.mean_probability is None:
-            probability = 1.0
-        else:
-            probability = min(1.0, max(0.0, (self.mean_probability - 0.5) / 0.5))
+        probability = 1.0 if self.mean_probability is None else self.mean_probability
         conspicuity = 1.0 / (1.0 + math.exp(-(abs(self.contrast_sd) - 1.0) / 0.25))
         return probability * conspicuity * (1.0 - self.outside_fraction)
 
@@ -154,6 +153,11 @@ def measure_candidate(box, local, probability, hu, liver, others, parenchyma: Pa
     )
 
 
+def equivalent_diameter_mm(volume_ml: float) -> float:
+    """Diameter (mm) of the sphere of ``volume_ml``."""
+    return float((6.0 * volume_ml * 1000.0 / math.pi) ** (1.0 / 3.0))
+
+
 def decide(evidence: CandidateEvidence, operating_point: float) -> tuple[str, tuple[str, ...]]:
     """Lesion, below threshold or adjacent mass, with the reasons in words."""
     if evidence.outside_fraction >= MOSTLY_OUTSIDE:
@@ -162,9 +166,11 @@ def decide(evidence: CandidateEvidence, operating_point: float) -> tuple[str, tu
             return ADJACENT_MASS, (f"mass adjacent to the liver, possibly extrahepatic: review ({where})",)
         return BELOW_THRESHOLD, (f"not a liver lesion: {where}",)
     reasons = []
-    if evidence.diameter_mm < MIN_REPORTABLE_MM:
+    equivalent = equivalent_diameter_mm(evidence.volume_ml)
+    if min(evidence.diameter_mm, equivalent) < MIN_REPORTABLE_MM:
         reasons.append(
-            f"{evidence.diameter_mm:.0f} mm, under the minimum reportable size of {MIN_REPORTABLE_MM:.0f} mm"
+            f"{evidence.diameter_mm:.0f} mm across, {evidence.volume_ml:.2f} mL (a sphere of {equivalent:.1f} mm): "
+            f"under the minimum reportable size of {MIN_REPORTABLE_MM:.0f} mm"
         )
     if evidence.confidence < operating_point:
         reasons.append(

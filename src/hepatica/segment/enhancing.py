@@ -24,7 +24,7 @@ from scipy import ndimage
 
 from hepatica.boxes import bounding_box
 from hepatica.io.volume import Volume
-from hepatica.segment.candidates import LESION, MIN_REPORTABLE_MM, Candidate, CandidateEvidence
+from hepatica.segment.candidates import LESION, MIN_REPORTABLE_MM, Candidate, CandidateEvidence, equivalent_diameter_mm
 from hepatica.segment.outline import EDGE_SD, redraw_outline
 from hepatica.segment.refine import Parenchyma, measure_liver_parenchyma
 from hepatica.segment.types import LesionCandidate, Segmentation
@@ -65,7 +65,7 @@ def hyperenhancing_candidates(
         local = labels[piece_box] == index
         extents = [(b.stop - b.start) * s for b, s in zip(piece_box, spacing)]
         volume_ml = float(local.sum()) * voxel_ml
-        if _equivalent_diameter_mm(volume_ml) < MIN_REPORTABLE_MM:
+        if equivalent_diameter_mm(volume_ml) < MIN_REPORTABLE_MM:
             continue
         mean_hu = float(arterial[box][piece_box][local].mean())
         evidence = CandidateEvidence(
@@ -83,11 +83,6 @@ def hyperenhancing_candidates(
         full_box = tuple(slice(b.start + p.start, b.start + p.stop) for b, p in zip(box, piece_box))
         found.append(Candidate(full_box, local, evidence, LESION, ()))
     return sorted(found, key=lambda c: -c.evidence.volume_ml), arterial_parenchyma
-
-
-def _equivalent_diameter_mm(volume_ml: float) -> float:
-    """Diameter (mm) of the sphere of ``volume_ml``."""
-    return float((6.0 * volume_ml * 1000.0 / np.pi) ** (1.0 / 3.0))
 
 
 def _mode_and_sd(values: np.ndarray) -> tuple[float, float]:

@@ -94,8 +94,8 @@ def refine_liver(hu: np.ndarray, liver: np.ndarray, spacing: tuple[float, float,
     box = bounding_box(liver, 2)
     factors = tuple(max(1, int(round(ANALYSIS_SPACING_MM / s))) for s in spacing)
     coarse_spacing = tuple(s * f for s, f in zip(spacing, factors))
-    coarse_hu = median_filter_3(_block_mean(hu[box].astype(np.float32), factors))
-    coarse_liver = _block_mean(liver[box].astype(np.float32), factors) > 0.5
+    coarse_hu = median_filter_3(block_mean(hu[box].astype(np.float32), factors))
+    coarse_liver = block_mean(liver[box].astype(np.float32), factors) > 0.5
     parenchyma = measure_parenchyma(coarse_hu, coarse_liver, hu[box], liver[box])
     removed = np.zeros(coarse_liver.shape, dtype=bool)
     excluded = []
@@ -124,7 +124,7 @@ def refine_liver(hu: np.ndarray, liver: np.ndarray, spacing: tuple[float, float,
     refined = liver
     if removed.any():
         fine_removed = np.zeros(liver.shape, dtype=bool)
-        fine_removed[box] = _repeat_to(removed, factors, liver[box].shape)
+        fine_removed[box] = repeat_to(removed, factors, liver[box].shape)
         refined = clean_liver(liver & ~fine_removed)
     return LiverRefinement(refined, tuple(sorted(excluded, key=lambda p: -p.volume_ml)), parenchyma, voxel_ml)
 
@@ -158,8 +158,8 @@ def measure_liver_parenchyma(hu: np.ndarray, liver: np.ndarray, spacing: tuple[f
     """The `Parenchyma` of a liver mask that is not checked (the user's own), measured as `refine_liver` does."""
     box = bounding_box(liver, 2)
     factors = tuple(max(1, int(round(ANALYSIS_SPACING_MM / s))) for s in spacing)
-    coarse_hu = median_filter_3(_block_mean(hu[box].astype(np.float32), factors))
-    coarse_liver = _block_mean(liver[box].astype(np.float32), factors) > 0.5
+    coarse_hu = median_filter_3(block_mean(hu[box].astype(np.float32), factors))
+    coarse_liver = block_mean(liver[box].astype(np.float32), factors) > 0.5
     return measure_parenchyma(coarse_hu, coarse_liver, hu[box], liver[box])
 
 
@@ -201,7 +201,7 @@ def contact_fraction(piece: np.ndarray, parenchyma: np.ndarray, mask: np.ndarray
     return touching_liver / max(1, touching_liver + touching_outside)
 
 
-def _block_mean(array: np.ndarray, factors: tuple[int, ...]) -> np.ndarray:
+def block_mean(array: np.ndarray, factors: tuple[int, ...]) -> np.ndarray:
     """Mean over blocks of ``factors`` voxels (the last partial block of each axis is its own mean)."""
     result = array
     for axis, factor in enumerate(factors):
@@ -217,7 +217,7 @@ def _block_mean(array: np.ndarray, factors: tuple[int, ...]) -> np.ndarray:
     return result
 
 
-def _repeat_to(coarse: np.ndarray, factors: tuple[int, ...], shape: tuple[int, ...]) -> np.ndarray:
+def repeat_to(coarse: np.ndarray, factors: tuple[int, ...], shape: tuple[int, ...]) -> np.ndarray:
     """Each coarse voxel repeated over its block, cut to ``shape``."""
     result = coarse
     for axis, factor in enumerate(factors):
