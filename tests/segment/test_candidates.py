@@ -56,6 +56,8 @@ def test_a_large_candidate_mostly_outside_the_liver_is_an_adjacent_mass_and_a_sm
 def test_a_lesion_continuing_outside_the_liver_is_reported_with_a_reason_to_review():
     decision, reasons = decide(_evidence(at_surface=0.3, continues_outside=0.6), 0.5)
     assert decision == LESION and "exophytic" in reasons[0]
+    subcapsular = _evidence(at_surface=0.2, continues_outside=0.6)  # IRCAD 1's subcapsular tumour: not exophytic
+    assert decide(subcapsular, 0.5) == (LESION, ())
 
 
 def test_the_operating_point_moves_the_threshold():

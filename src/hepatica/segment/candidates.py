@@ -7,9 +7,10 @@ Every connected piece of the lesion network's mask is a candidate. Its evidence:
   same in units of the parenchyma's voxel SD (noise and texture): a real lesion stands out of the noise
   (IRCAD patient 1's tumours: 2.4-2.9 SD; the phantom's visible lesions 2.3-7), a false one is noise-like;
 * ``outside_fraction``: the share of it outside the checked liver (`hepatica.segment.refine`);
-* ``continues_outside``: for a candidate at the liver's surface, the share of the tissue just outside the liver
-  next to it that has the candidate's attenuation rather than fat's or the liver's: an exophytic tumour or a mass
-  pressed against the liver continues there;
+* ``at_surface``: the share of its boundary that lies on the liver's surface, and ``continues_outside``: the
+  share of the tissue just outside the liver next to it that has the candidate's attenuation rather than fat's or
+  the liver's: an exophytic tumour or a mass pressed against the liver continues there (both at least
+  ``AT_SURFACE`` and ``CONTINUES_OUTSIDE``, and 10 mm or more, make a reason to review);
 * ``diameter_mm``: its largest extent along an image axis.
 
 ``confidence = mean_probability x conspicuity x (1 - outside_fraction)``, the conspicuity a logistic step at 1 SD
@@ -43,6 +44,8 @@ MIN_REPORTABLE_MM = 5.0
 MIN_MASS_ML = 10.0
 MOSTLY_OUTSIDE = 0.5
 CONTINUES_OUTSIDE = 0.5
+AT_SURFACE = 0.25  # share of its boundary on the liver's surface; tuned on the exophytic phantom (0.27) and IRCAD 1
+MIN_EXOPHYTIC_MM = 10.0  # (its subcapsular tumours: at most 0.20; LiTS 117's small ones reach 0.34 under 10 mm)
 _CONNECTIVITY = ndimage.generate_binary_structure(3, 3)
 
 LESION = "lesion"
@@ -180,7 +183,11 @@ def decide(evidence: CandidateEvidence, operating_point: float) -> tuple[str, tu
         )
     if reasons:
         return BELOW_THRESHOLD, tuple(reasons)
-    if evidence.continues_outside >= CONTINUES_OUTSIDE:
+    if (
+        evidence.at_surface >= AT_SURFACE
+        and evidence.continues_outside >= CONTINUES_OUTSIDE
+        and evidence.diameter_mm >= MIN_EXOPHYTIC_MM
+    ):
         return LESION, (
             "at the liver surface, with tissue of its attenuation continuing outside the liver: an exophytic "
             "lesion or a mass adjacent to the liver; review",
