@@ -158,7 +158,7 @@ def test_segment_command_writes_masks_json_and_dicom_seg(small_phantom, small_ph
     run = _hepatica("segment", str(small_phantom_files.dicom / "3_portal_venous"), "--out", str(out), "--quiet")
     assert "Liver" in run.stderr and "lesion(s)" in run.stderr
     result = json.loads((out / "segmentation.json").read_text())
-    assert set(result["segmentation"]["files"]) == {"liver", "lesions", "dicom_seg"}
+    assert set(result["segmentation"]["files"]) == {"liver", "lesions", "candidates", "dicom_seg"}
     from hepatica.evaluate import overlap_metrics
     from hepatica.io import read_image
 
