@@ -262,11 +262,9 @@ def insertion_case(background: str, run: int, tmp: Path) -> dict:
 def skin_edge_blur_mm(image) -> float:
     """In-plane SD (mm) of the image's point-spread function, from the anterior skin-air edge: the edge spread
     across it is a step blurred by that Gaussian, whose steepest slope is (step height) / (SD x sqrt(2 pi))."""
-    import SimpleITK as sitk
+    from hepatica.measure.lesions import to_lps
 
-    from hepatica.io.volume import Volume
-
-    lps = Volume.from_sitk(sitk.DICOMOrient(image.to_sitk(), "LPS"))
+    lps = to_lps(image)
     hu = lps.array.astype(np.float32)
     spacing_y = lps.spacing[1]
     estimates = []

@@ -145,7 +145,7 @@ def _label_per_value(array: np.ndarray, values: np.ndarray) -> tuple[np.ndarray,
 def measure_liver_and_lesions(liver: Volume, lesion_labels: Volume) -> LiverMeasurement:
     """Liver volume (liver or lesion voxels), per-lesion measurements, tumour burden in % of liver volume."""
     require_same_grid(liver, lesion_labels, "lesion labels")
-    liver_lps, labels_lps = (_to_lps(v) for v in (liver, lesion_labels))
+    liver_lps, labels_lps = (to_lps(v) for v in (liver, lesion_labels))
     voxel_ml = liver.voxel_volume_ml
     liver_ml = float(np.count_nonzero((liver_lps.array > 0) | (labels_lps.array > 0))) * voxel_ml
     measured = []
@@ -160,14 +160,15 @@ def measure_liver_and_lesions(liver: Volume, lesion_labels: Volume) -> LiverMeas
 
 def measure_lesion(mask: Volume, label: int = 1) -> LesionMeasurement:
     """Measure the voxels equal to ``label`` (default: a binary mask) as one lesion."""
-    lps = _to_lps(mask)
+    lps = to_lps(mask)
     box = ndimage.find_objects((lps.array == label).astype(np.uint8))
     if not box:
         raise ValueError(f"no voxel has label {label}")
     return _measure_component(lps, label, box[0])
 
 
-def _to_lps(volume: Volume) -> Volume:
+def to_lps(volume: Volume) -> Volume:
+    """``volume`` reoriented to LPS (itself when it already is)."""
     if volume.orientation_code() == "LPS" and np.allclose(volume.direction, np.eye(3)):
         return volume
     return Volume.from_sitk(sitk.DICOMOrient(volume.to_sitk(), "LPS"), metadata=volume.metadata)

@@ -210,16 +210,7 @@ def _place_lesion(label, spec, room, tissue, grid: Grid, placed, rng) -> Phantom
         rotation = (
             np.asarray(spec.rotation) if spec.rotation is not None else Rotation.random(random_state=rng).as_matrix()
         )
-        return PhantomLesion(
-            label,
-            spec.type,
-            float(spec.diameter_mm),
-            tuple(float(r) for r in radii),
-            tuple(float(c) for c in spec.centre_mm),
-            rotation.tolist(),
-            expected_features=_expected_features(spec),
-            exophytic=spec.exophytic,
-        )
+        return _lesion(label, spec, radii, spec.centre_mm, rotation)
     if spec.exophytic:
         return _place_exophytic(label, spec, radii, room, tissue, grid, placed, rng)
     candidates = np.flatnonzero(room.ravel() >= radius + 3.0)
@@ -230,16 +221,7 @@ def _place_lesion(label, spec, room, tissue, grid: Grid, placed, rng) -> Phantom
         k, j, i = np.unravel_index(rng.choice(candidates), room.shape)
         centre = np.array([x[i], y[j], z[k]], dtype=float)
         if all(np.linalg.norm(centre - np.asarray(p.centre_mm)) > radius + p.diameter_mm / 2 + 5 for p in placed):
-            rotation = Rotation.random(random_state=rng).as_matrix()
-            return PhantomLesion(
-                label,
-                spec.type,
-                float(spec.diameter_mm),
-                tuple(float(r) for r in radii),
-                tuple(float(c) for c in centre),
-                rotation.tolist(),
-                expected_features=_expected_features(spec),
-            )
+            return _lesion(label, spec, radii, centre, Rotation.random(random_state=rng).as_matrix())
     raise HepaticaInputError(
         f"A {spec.diameter_mm:.0f} mm {spec.type.value} does not fit in the liver beside the other lesions; "
         "use fewer or smaller lesions, or a larger liver_volume_ml."
@@ -268,17 +250,7 @@ def _place_exophytic(label, spec, radii, room, tissue, grid: Grid, placed, rng) 
         blocked = float((sphere & ~liver & ~free).sum() / sphere.sum())
         clear = all(np.linalg.norm(point - np.asarray(p.centre_mm)) > radius + p.diameter_mm / 2 + 5 for p in placed)
         if 0.3 <= outside <= 0.6 and blocked < 0.02 and clear:
-            rotation = Rotation.random(random_state=rng).as_matrix()
-            return PhantomLesion(
-                label,
-                spec.type,
-                float(spec.diameter_mm),
-                tuple(float(r) for r in radii),
-                tuple(float(c) for c in point),
-                rotation.tolist(),
-                expected_features=_expected_features(spec),
-                exophytic=True,
-            )
+            return _lesion(label, spec, radii, point, Rotation.random(random_state=rng).as_matrix())
     raise HepaticaInputError(f"no place on this liver's surface for an exophytic {spec.diameter_mm:.0f} mm lesion")
 
 
@@ -320,6 +292,20 @@ def _paint_adjacent_mass(anatomy: Anatomy, diameter_mm: float, rng) -> AdjacentM
         centre_mm=tuple(float(c) for c in centre),
         volume_ml=float(mass.sum()) * float(np.prod(grid.spacing)) / 1000.0,
         contact_area_fraction=float(touching.sum() / max(1, surface.sum())),
+    )
+
+
+def _lesion(label: int, spec: LesionSpec, radii, centre, rotation: np.ndarray) -> PhantomLesion:
+    """The truth of lesion ``label`` drawn from ``spec`` at ``centre`` (LPS mm) with its axes ``rotation``."""
+    return PhantomLesion(
+        label,
+        spec.type,
+        float(spec.diameter_mm),
+        tuple(float(r) for r in radii),
+        tuple(float(c) for c in centre),
+        np.asarray(rotation).tolist(),
+        expected_features=_expected_features(spec),
+        exophytic=spec.exophytic,
     )
 
 

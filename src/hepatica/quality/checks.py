@@ -27,12 +27,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import SimpleITK as sitk
 from scipy import ndimage
 
 from hepatica.characterize.study import StudyPhases
 from hepatica.io.volume import Volume
-from hepatica.measure.lesions import LiverLesions
+from hepatica.measure.lesions import LiverLesions, to_lps
 from hepatica.segment.candidates import ADJACENT_MASS, BELOW_THRESHOLD, LESION
 from hepatica.segment.types import LesionCandidate, Segmentation
 
@@ -135,8 +134,8 @@ def _liver_volume(image: Volume, liver: np.ndarray, volume_ml: float) -> Quality
 def body_share(image: Volume, liver: np.ndarray) -> float | None:
     """The liver's share of the body volume (tissue above -300 HU, holes filled, slice by slice) across the axial
     slices that hold liver; None when the body reaches the field of view's edge (a crop: not measurable)."""
-    lps = _lps(image)
-    mask = _lps(image.with_array(liver.astype(np.uint8))).array > 0
+    lps = to_lps(image)
+    mask = to_lps(image.with_array(liver.astype(np.uint8))).array > 0
     slices = np.flatnonzero(mask.any(axis=(1, 2)))
     if slices.size == 0:
         return None
@@ -156,7 +155,7 @@ def body_share(image: Volume, liver: np.ndarray) -> float | None:
 
 
 def _liver_coverage(image: Volume, liver: Volume) -> QualityCheck:
-    mask = _lps(liver).array > 0
+    mask = to_lps(liver).array > 0
     per_slice = mask.sum(axis=(1, 2))
     largest = max(1, int(per_slice.max()))
     ends = [name for name, count in (("first", per_slice[0]), ("last", per_slice[-1])) if count > 0.02 * largest]
@@ -264,9 +263,3 @@ def _alignment(phases: StudyPhases) -> QualityCheck:
         True,
         f"aligned: {', '.join(aligned)}" if aligned else "one phase only: nothing to align",
     )
-
-
-def _lps(volume: Volume) -> Volume:
-    if volume.orientation_code() == "LPS" and np.allclose(volume.direction, np.eye(3)):
-        return volume
-    return Volume.from_sitk(sitk.DICOMOrient(volume.to_sitk(), "LPS"), metadata=volume.metadata)
