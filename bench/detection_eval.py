@@ -248,12 +248,35 @@ def insertion_case(background: str, run: int, tmp: Path) -> dict:
     own = resample_to_grid(image.with_array(exclude.astype(np.uint8)), grid, "nearest")
     own_near = own.with_array(ndimage.binary_dilation(own.array > 0, iterations=3).astype(np.uint8))
     detection = detect_lesions(grid, truth, ignore=own_near)
-    found = {m.lesion: m.found for m in detection.matches}
-    lesions = [
-        {"size_mm": size, "contrast_hu": contrast, "found": bool(found.get(k + 1, False))}
-        for k, (size, contrast) in enumerate(specs)
-        if (labels == k + 1).any()
-    ]
+    # detect_lesions renumbers the truth by decreasing volume: find inserted lesion k+1 by its own voxels
+    reported = grid.array > 0
+    segmentation = analysed[0].segmented.segmentation
+    candidate_map = resample_to_grid(segmentation.candidate_labels, grid, "nearest").array
+    by_number = {c.number: c for c in segmentation.candidates}
+    lesions = []
+    for k, (size, contrast) in enumerate(specs):
+        inside = truth.array == k + 1
+        if not inside.any():
+            continue
+        hits = np.bincount(candidate_map[inside].ravel())[1:]
+        candidate = by_number.get(int(np.argmax(hits)) + 1) if hits.any() else None
+        lesions.append(
+            {
+                "size_mm": size,
+                "contrast_hu": contrast,
+                "found": bool(reported[inside].any()),
+                "candidate": None
+                if candidate is None
+                else {
+                    "decision": candidate.decision,
+                    "found_by": candidate.evidence.found_by,
+                    "mean_probability": candidate.evidence.mean_probability,
+                    "contrast_hu": round(candidate.evidence.contrast_hu, 1),
+                    "contrast_sd": round(candidate.evidence.contrast_sd, 2),
+                    "diameter_mm": round(candidate.evidence.diameter_mm, 1),
+                },
+            }
+        )
     row = evaluate(f"insert_{background}_{run}", analysed, liver_ref, None, None)
     row.update({"inserted": lesions, "false_positives": detection.false_positives, "blur_sd_mm": blur_mm})
     return row
