@@ -116,9 +116,10 @@ def run_analysis(
     lirads = phases = None
     advance()
     if segmented is not None and options.lirads:
-        compared = _compare_with_prior(prior, options, segmented) if prior is not None else None
         phases = align_study_phases(study, target.volume, segmented.lesions.liver)
         segmented = _with_hyperenhancing_lesions(segmented, phases)
+        # after the hyperenhancing lesions are added, so that each of them is matched to the prior study too
+        compared = _compare_with_prior(prior, options, segmented) if prior is not None else None
         lirads = study_lirads(study, target.volume, segmented.lesions, options.high_risk, prior=compared, phases=phases)
     advance()
     radiomics = None
