@@ -213,8 +213,7 @@ def lirads_agreement(study, analysis) -> list[dict]:
             **{k: v for k, v in features.items() if k != "lr_m_features"},
             lr_m_features=list(features["lr_m_features"]),
         )
-        hits = labels[(truth == lesion.label) & (labels > 0)]
-        found = int(np.bincount(hits).argmax()) if hits.size else None
+        found = most_overlapping(labels, truth == lesion.label)
         entry = analysis.lirads.lesions.get(found) if found else None
         rows.append(
             {
@@ -225,6 +224,12 @@ def lirads_agreement(study, analysis) -> list[dict]:
             }
         )
     return rows
+
+
+def most_overlapping(labels: np.ndarray, where: np.ndarray) -> int | None:
+    """The non-zero label of ``labels`` with the most voxels in ``where`` (None: none there)."""
+    hits = labels[where & (labels > 0)]
+    return int(np.bincount(hits).argmax()) if hits.size else None
 
 
 # ---------------------------------------------------------------------------------------------------- insertion
@@ -258,8 +263,7 @@ def insertion_case(background: str, run: int, tmp: Path) -> dict:
         inside = truth.array == k + 1
         if not inside.any():
             continue
-        hits = np.bincount(candidate_map[inside].ravel())[1:]
-        candidate = by_number.get(int(np.argmax(hits)) + 1) if hits.any() else None
+        candidate = by_number.get(most_overlapping(candidate_map, inside))
         lesions.append(
             {
                 "size_mm": size,
