@@ -34,7 +34,8 @@ from scipy import ndimage
 from hepatica.boxes import bounding_box, margin_voxels
 from hepatica.errors import BackendUnavailableError, SegmentationInputError
 from hepatica.io.volume import Volume, resample_to_grid
-from hepatica.segment.candidates import DEFAULT_OPERATING_POINT, find_candidates
+from hepatica.segment.candidates import DEFAULT_OPERATING_POINT, LESION, find_candidates
+from hepatica.segment.conspicuous import conspicuous_candidates
 from hepatica.segment.grid import CentredAxis, centred_back, resample_centred
 from hepatica.segment.outline import redraw_lesions
 from hepatica.segment.postprocess import clean_liver
@@ -271,6 +272,7 @@ class BundledBackend:
             region = network_liver | liver_xyz
             probability = self.lesion_probability(hu, region, lps.spacing)
             found = find_candidates(probability, hu, region, liver_xyz, parenchyma, lps.spacing, operating_point)
+            found += self._unseen_by_network(found, hu, liver_xyz, parenchyma, lps.spacing, operating_point)
             for number, candidate in enumerate(found, start=1):
                 candidate.paint(candidate_xyz, number)
                 candidates.append(LesionCandidate(number, candidate.evidence, candidate.decision, candidate.reasons))
@@ -292,6 +294,18 @@ class BundledBackend:
             operating_point=operating_point if lesions else None,
             liver_check=liver_check,
         )
+
+    @staticmethod
+    def _unseen_by_network(found, hu, liver, parenchyma, spacing, operating_point) -> list:
+        """The compact pieces of tissue unlike liver that no reported candidate of the network covers
+        (`hepatica.segment.conspicuous`)."""
+        reported = np.zeros(liver.shape, dtype=bool)
+        every = np.zeros(liver.shape, dtype=bool)
+        for candidate in found:
+            candidate.paint(every)
+            if candidate.decision == LESION:
+                candidate.paint(reported)
+        return conspicuous_candidates(hu, liver, parenchyma, spacing, reported, every, operating_point)
 
     def liver_probability(self, hu: np.ndarray, spacing: tuple[float, float, float]) -> np.ndarray:
         """The liver network's probability (x, y, z; float32, 0 outside the body box) on the LPS array ``hu``."""

@@ -121,7 +121,8 @@ def find_candidates(
 
 
 def measure_candidate(box, local, probability, hu, liver, others, parenchyma: Parenchyma, spacing, voxel_ml):
-    """The `CandidateEvidence` of the candidate ``local`` (a mask of ``box``)."""
+    """The `CandidateEvidence` of the candidate ``local`` (a mask of ``box``); ``probability`` None: found
+    without the network."""
     reach = [int(math.ceil(6.0 / s)) + 1 for s in spacing]
     grown = tuple(slice(max(0, b.start - r), min(n, b.stop + r)) for b, r, n in zip(box, reach, hu.shape))
     inside = np.zeros([g.stop - g.start for g in grown], dtype=bool)
@@ -146,7 +147,7 @@ def measure_candidate(box, local, probability, hu, liver, others, parenchyma: Pa
     return CandidateEvidence(
         volume_ml=float(local.sum()) * voxel_ml,
         diameter_mm=float(max(extents)),
-        mean_probability=float(probability[box][local].mean()),
+        mean_probability=None if probability is None else float(probability[box][local].mean()),
         mean_hu=mean_hu,
         contrast_hu=contrast,
         contrast_sd=contrast / max(parenchyma.voxel_sd_hu, 1.0),
