@@ -49,6 +49,16 @@ def test_an_enhancing_capsule_is_measured_to_its_outer_edge():
     assert "capsule +" in size.evidence
 
 
+def test_a_capsule_seen_in_another_phase_than_the_sharpest_margin_still_counts_to_the_outer_edge():
+    # the washed-out centre is sharpest in the portal venous phase (-50 HU), where the capsule is iso; the
+    # capsule shows in the delayed phase only: the size reaches its outer edge, not the centre's
+    images, lesion, liver = lesion_study(core=(42, 125, 60, 68), shell=(45, 62, 110, 130), noise=12.0)
+    images = _blurred(images)
+    size = lesion_size(images, _distance_to_centre() <= 7.0, liver, GRID)
+    assert size.phase is Phase.PORTAL_VENOUS and abs(size.diameter_mm - _true_diameter(lesion)) <= 1.5, size
+    assert "in the delayed phase" in size.evidence
+
+
 def test_a_faint_margin_keeps_the_segmented_outline():
     images, lesion, liver = lesion_study(core=(57, 77, 112, 92), noise=12.0)  # 2 HU from liver in every phase
     size = lesion_size(_blurred(images), _distance_to_centre() <= 7.0, liver, GRID)

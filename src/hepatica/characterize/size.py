@@ -12,7 +12,10 @@ centre; a targetoid rim is weaker than the centre): the half-maximum edge of a b
 other phase, it lies within the range of the lesion's values and the liver's (+ 3 x noise): a vessel next to the
 lesion matches it in one phase, not in all. In portal-venous and delayed phases an enhancing capsule, found as
 the brightest one-voxel shell of the band (by distance to the segmented surface; brighter than liver and centre
-by 3 x noise), also counts as lesion above half its height, so the size reaches its outer edge. Voxels deeper
+by 3 x noise), also counts as lesion above half its height, so the size reaches its outer edge; it counts in
+whichever of those phases shows it, also when the margin is sharpest in another (a 12 mm HCC whose washed-out
+core is sharpest in the portal venous phase and whose capsule is clear only in the delayed one measured 6 mm,
+its core, before: phantom seed 11). Voxels deeper
 than W stay lesion; an opening with a 2 mm ball drops thin attachments; the outline is the part connected to the
 deep voxels, holes filled slice by slice, kept off other lesions and, beyond the segmented outline, off the
 liver's outermost voxel (where the blur of fat would look like a hypodense lesion).
@@ -146,9 +149,11 @@ def lesion_size(
             margin = MIN_EDGE_CNR * other.noise_hu
             lesion_like &= (other.smoothed >= low - margin) & (other.smoothed <= high + margin)
         described.append(f"lesion edge {edge.outer_hu:+.0f} HU from liver")
-    if edge.capsule_hu is not None:
-        lesion_like |= edge.smoothed - edge.liver_hu >= 0.5 * edge.capsule_hu
-        described.append(f"capsule {edge.capsule_hu:+.0f} HU")
+    for capsule_phase, capsule in edges.items():  # the capsule is the outer edge, in whichever phase shows it
+        if capsule.capsule_hu is not None:
+            lesion_like |= capsule.smoothed - capsule.liver_hu >= 0.5 * capsule.capsule_hu
+            where = "" if capsule_phase is phase else f" in the {NAMES[capsule_phase]} phase"
+            described.append(f"capsule {capsule.capsule_hu:+.0f} HU{where}")
     redrawn = core | (band & lesion_like)
     # vessels touching the lesion are thin: an opening drops them, a lesion's edge survives it
     redrawn = ndimage.binary_opening(redrawn, structure=_ball(OPENING_RADIUS_MM, spacing)) | core
