@@ -11,9 +11,11 @@ each seed grows over the connected non-vessel voxels above half the step (hyster
 seed proves the lesion is there, its half-contrast extent is its size, the definition ``segment/outline.py`` draws
 outlines by). A piece whose grown volume is that of a sphere of at least ``MIN_REPORTABLE_MM`` is a lesion
 candidate: measuring the seed instead made a 12 mm HCC, whose arterial core is 8 mm inside a 2 mm capsule, a
-4.7 mm piece under the limit (phantom seed 23). One that overlaps a lesion of the network extends it, the others
-are new lesions. Their evidence is measured in the arterial phase (HU, contrast to the arterial parenchyma and its SD);
-their confidence is that conspicuity (no network probability: the 4 SD / 30 HU rule is their operating point).
+4.7 mm piece under the limit (phantom seed 23). A piece within ``NEAR_LESION_MM`` of a lesion already found is
+that lesion's: its part above the full step extends it where it overlaps it, never a new lesion (a hemangioma's
+peripheral nodules); the others are new lesions. Their evidence is measured in the arterial phase (HU, contrast
+to the arterial parenchyma and its SD); their confidence is that conspicuity (no network probability: the
+4 SD / 30 HU rule is their operating point).
 
 Validated on the phantom only: the real cases in ``../shared/data`` have a single phase. Arrays are the segmented
 grid's (any axis order), ``spacing`` (mm) in the same order.
@@ -79,11 +81,9 @@ def hyperenhancing_candidates(
     seeds = ndimage.binary_opening(hyper, ball(SEED_OPENING_MM, spacing))
     labels, _ = ndimage.label(inside & (art - mode > step / 2) & ~vessel, structure=_CORNERS)
     labels[~np.isin(labels, np.unique(labels[seeds]))] = 0
-    if lesions is not None and lesions[box].any():
+    if lesions is not None and lesions[box].any() and labels.any():
         near = ndimage.distance_transform_edt(~lesions[box], sampling=spacing) <= NEAR_LESION_MM
-    else:
-        near = np.zeros(inside.shape, dtype=bool)
-    labels[np.isin(labels, np.unique(labels[near & (labels > 0)]))] = 0
+        labels[np.isin(labels, np.unique(labels[near & (labels > 0)]))] = 0
     voxel_ml = float(np.prod(spacing)) / 1000.0
     if lesions is not None:
         parts, _ = ndimage.label(ndimage.binary_opening(hyper, _FACES), structure=_CORNERS)
