@@ -71,3 +71,11 @@ class SegmentationInputError(HepaticaInputError):
 
 class BackendUnavailableError(HepaticaError):
     """A segmentation backend was asked for but is not installed, or its model weights are missing."""
+
+
+class ImageValuesError(HepaticaInputError):
+    """An image's voxel values cannot be used: too many are not numbers (NaN or infinite)."""
+
+
+class ModalityError(HepaticaInputError):
+    """An image is not of the modality the analysis needs (an MR image given where CT in HU is analysed)."""

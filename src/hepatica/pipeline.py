@@ -24,6 +24,7 @@ from hepatica.characterize.study import (
 from hepatica.io.masks import read_lesion_mask, read_liver_mask
 from hepatica.io.phase import Phase
 from hepatica.io.study import Study, StudyInput, StudySeries, load_study
+from hepatica.io.values import require_ct_values
 from hepatica.measure.lesions import find_lesions
 from hepatica.options import AnalysisOptions, AnalysisOptionsError
 from hepatica.quality import assess_quality
@@ -116,6 +117,7 @@ def run_analysis(
     lirads = phases = None
     advance()
     if segmented is not None and options.lirads:
+        require_ct_values(target.volume, _describe(target))
         phases = align_study_phases(study, target.volume, segmented.lesions.liver)
         segmented = _with_hyperenhancing_lesions(segmented, phases)
         # after the hyperenhancing lesions are added, so that each of them is matched to the prior study too
@@ -131,6 +133,9 @@ def run_analysis(
     warnings = list(study.warnings)
     if phases is not None:
         warnings += [f"{why}; it was left out of LI-RADS" for why in phases.failed.values()]
+    if quality is not None:
+        partial = [check.detail for check in quality.flags if check.name == "liver coverage"]
+        warnings += [f"The field of view does not cover the whole liver: {detail}" for detail in partial]
     return Analysis(
         study=study,
         reference=target,
@@ -158,6 +163,7 @@ def _segment(
         segmentation = Segmentation(liver=liver, lesions=lesions, backend=USER_MASK)
         ran = None
     else:
+        require_ct_values(image, _describe(target))
         segmentation = segment(
             image, backend=backend, liver=liver, lesions=lesions is None, operating_point=options.operating_point
         )
@@ -243,6 +249,10 @@ def segmentation_series(study: Study) -> StudySeries:
         return by_phase[Phase.PORTAL_VENOUS]
     ct = [s for s in study.series if str(s.volume.metadata.get("modality", "CT")).upper() == "CT"]
     return (ct or study.series)[0]
+
+
+def _describe(series: StudySeries) -> str:
+    return f"Series {series.id} ({series.name})"
 
 
 def _sha256(path: Path | str) -> str:

@@ -41,6 +41,10 @@ SPACING_RELATIVE_TOLERANCE = 0.02
 SPACING_ABSOLUTE_TOLERANCE_MM = 0.01
 #: Slice positions may drift sideways from the stack axis by this fraction of a pixel.
 STACK_AXIS_TOLERANCE_PIXELS = 0.1
+#: A DICOM image file may be at most this many times its described pixel bytes plus this much header (private
+#: tags, icons, overlays); a larger one is refused before its pixel data is read.
+MAX_FILE_TO_PIXEL_RATIO = 4
+MAX_HEADER_BYTES = 16 * 2**20
 
 _REQUIRED_IMAGE_ATTRIBUTES = ("Rows", "Columns", "PixelSpacing", "ImagePositionPatient", "ImageOrientationPatient")
 
@@ -160,7 +164,11 @@ def _read_header(path: Path) -> Dataset | None:
                 f"damaged or truncated DICOM header ({exc})",
                 "Export the file again or remove it from the folder.",
             ) from exc
-    # No 'DICM' marker: may still be DICOM written without the preamble (older exports).
+    # No 'DICM' marker: may still be DICOM written without the preamble (older exports), which starts with an
+    # element of the file meta (group 0002) or identifying (0008) group. Anything else is not forced through
+    # pydicom: a forced read of a large file of zeros parses it for minutes.
+    if not _starts_like_dicom_without_preamble(path):
+        return None
     try:
         header = pydicom.dcmread(path, stop_before_pixels=True, force=True)
     except Exception:  # noqa: BLE001 - any parse failure of a forced read means "not DICOM"
@@ -168,6 +176,12 @@ def _read_header(path: Path) -> Dataset | None:
     if "SOPClassUID" in header or "ImagePositionPatient" in header:
         return header
     return None
+
+
+def _starts_like_dicom_without_preamble(path: Path) -> bool:
+    with open(path, "rb") as f:
+        start = f.read(4)
+    return len(start) == 4 and start[:2] in (b"\x02\x00", b"\x08\x00")
 
 
 def _has_dicom_preamble(path: Path) -> bool:
@@ -340,7 +354,8 @@ def load_dicom_series(series: DicomSeries) -> Volume:
     stack = order_slices(series)
     slices = []
     integral = True
-    for path in stack.files:
+    for path, header in zip(stack.files, stack.headers, strict=True):
+        _require_plausible_size(path, header, describe_series(series))
         pixels, exact_integer = _read_rescaled_pixels(path, describe_series(series))
         integral &= exact_integer
         slices.append(pixels)
@@ -421,6 +436,23 @@ def _read_rescaled_pixels(path: Path, series_name: str) -> tuple[np.ndarray, boo
     if slope.is_integer() and intercept.is_integer():  # CT: stay in integers, no float copy of the slice
         return raw.astype(np.int32) * int(slope) + int(intercept), True
     return raw.astype(np.float32) * np.float32(slope) + np.float32(intercept), False
+
+
+def _require_plausible_size(path: Path, header: Dataset, series_name: str) -> None:
+    """Refuse a file far larger than the pixel data its header describes before pydicom reads all of it (a file of
+    gigabytes behind a small header stalls a worker)."""
+    frames = int(header.get("NumberOfFrames", 1) or 1)
+    rows, columns = int(header.get("Rows", 0) or 0), int(header.get("Columns", 0) or 0)
+    samples, bits = int(header.get("SamplesPerPixel", 1) or 1), int(header.get("BitsAllocated", 16) or 16)
+    expected = rows * columns * frames * samples * bits // 8
+    size = path.stat().st_size
+    if size > MAX_FILE_TO_PIXEL_RATIO * expected + MAX_HEADER_BYTES:
+        raise UnreadableFileError(
+            path,
+            f"is {size / 2**20:.0f} MiB, but its header describes {expected / 2**20:.1f} MiB of pixels "
+            f"(series {series_name})",
+            "Remove the file or export the series again.",
+        )
 
 
 def describe_series(series: DicomSeries) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nibabel
 import numpy as np
 import SimpleITK as sitk
 
@@ -59,7 +60,27 @@ def read_image(path: Path | str) -> Volume:
             f"is a {image.GetDimension()}-D image of size {image.GetSize()}",
             "Give a 3-D volume (one file per contrast phase).",
         )
-    return Volume.from_sitk(image, {"source": "file", "file_name": path.name})
+    volume = Volume.from_sitk(image, {"source": "file", "file_name": path.name})
+    if path.name.lower().endswith((".nii", ".nii.gz")):
+        volume = _with_nifti_non_finite(path, volume)
+    return volume
+
+
+def _with_nifti_non_finite(path: Path, volume: Volume) -> Volume:
+    """``volume`` with the NaN and infinite voxels of a floating-point NIfTI file put back: ITK's NIfTI reader
+    replaces them by 0, which would then pass for real values (`hepatica.io.values` sets them aside and says so).
+    The file's raw voxels are read again with nibabel only when its data type is floating point."""
+    header = nibabel.load(path)
+    if not np.issubdtype(header.get_data_dtype(), np.floating):
+        return volume
+    raw = np.asarray(header.dataobj)
+    raw = raw.reshape(raw.shape[:3]) if raw.ndim == 4 and raw.shape[3] == 1 else raw
+    bad = ~np.isfinite(raw)
+    if not bad.any() or bad.T.shape != volume.array.shape:
+        return volume
+    array = volume.array.astype(np.float32, copy=True)
+    array[bad.T] = np.nan
+    return volume.with_array(array)
 
 
 def read_mask(path: Path | str, image: Volume | None = None) -> Volume:

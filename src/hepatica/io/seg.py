@@ -135,12 +135,42 @@ def source_headers(files: list[str]) -> list[pydicom.Dataset]:
     that lack a Frame of Reference UID get one derived from their Series Instance UID (the same every time),
     which the SEG and anything referencing it then share."""
     headers = [pydicom.dcmread(f, stop_before_pixels=True) for f in files]
-    for header in headers:
+    for header, file in zip(headers, files, strict=True):
+        _complete_sop_identity(header, file)
         if "FrameOfReferenceUID" not in header:
             header.FrameOfReferenceUID = pydicom.uid.generate_uid(
                 entropy_srcs=["hepatica-frame-of-reference", str(header.SeriesInstanceUID)]
             )
     return headers
+
+
+#: The storage class of a source image whose SOP Class UID is empty, by modality (PS3.4 B.5).
+STORAGE_CLASS_BY_MODALITY = {"CT": pydicom.uid.CTImageStorage, "MR": pydicom.uid.MRImageStorage}
+
+
+def _complete_sop_identity(header: pydicom.Dataset, file: str) -> None:
+    """Fill an empty SOP Class or Instance UID (real archives hold such files) from the file meta information,
+    or the class from the modality; a SEG or SR must name both for every image it references."""
+    meta = getattr(header, "file_meta", None) or pydicom.Dataset()
+    if not str(header.get("SOPClassUID", "") or ""):
+        sop_class = str(meta.get("MediaStorageSOPClassUID", "") or "") or STORAGE_CLASS_BY_MODALITY.get(
+            str(header.get("Modality", ""))
+        )
+        if not sop_class:
+            raise HepaticaInputError(
+                f"{Path(file).name}: SOP Class UID (0008,0016) is empty, and neither the file meta information "
+                "nor the modality says what the image is, so no DICOM SEG or SR can reference it. Fill in the "
+                "SOP Class UID, or analyse a NIfTI export of the series."
+            )
+        header.SOPClassUID = sop_class
+    if not str(header.get("SOPInstanceUID", "") or ""):
+        sop_instance = str(meta.get("MediaStorageSOPInstanceUID", "") or "")
+        if not sop_instance:
+            raise HepaticaInputError(
+                f"{Path(file).name}: SOP Instance UID (0008,0018) is empty in the data set and the file meta "
+                "information, so no DICOM SEG or SR can reference it. Fill in the SOP Instance UID."
+            )
+        header.SOPInstanceUID = sop_instance
 
 
 def referenced_series_uids(path: Path | str) -> set[str]:

@@ -16,6 +16,7 @@ from hepatica.errors import HepaticaInputError, NoImageDataError, PhaseError
 from hepatica.io.dicom import SkippedFile, describe_series, load_dicom_series, scan_dicom_folder
 from hepatica.io.files import is_image_file, read_image
 from hepatica.io.phase import Phase, PhaseEstimate, estimate_phases, parse_phase, phase_from_text
+from hepatica.io.values import replace_non_finite
 from hepatica.io.volume import Volume
 
 
@@ -100,7 +101,16 @@ def load_study(inputs: StudyInput, phases: Mapping[str, str] | None = None) -> S
             study = _load_files([(p, None) for p in paths])
     _apply_overrides(study, overrides)
     _check_phases(study)
+    _set_aside_non_finite(study)
     return study
+
+
+def _set_aside_non_finite(study: Study) -> None:
+    """Replace each series' NaN and infinite voxels (`hepatica.io.values`), with a study warning saying where."""
+    for s in study.series:
+        s.volume, warning = replace_non_finite(s.volume, f"Series {s.id} ({s.name})")
+        if warning:
+            study.warnings.append(warning)
 
 
 def _load_dicom(folder: Path) -> Study:

@@ -18,6 +18,12 @@ import anyio
 
 CHUNK = 1 << 20
 MAX_MEMBERS = 50_000
+#: The largest one file of an upload may unpack to by default (an enhanced multi-frame series or an uncompressed
+#: NIfTI of a long CT fits; a small zip of gigabytes of zeros does not).
+MAX_MEMBER_BYTES = 1 << 30
+#: Names the file system can hold everywhere: path components of at most 255 bytes, at most 32 levels deep.
+MAX_NAME_BYTES = 255
+MAX_DEPTH = 32
 #: Where a study folder keeps the masks that came with its upload (``liver.<suffix>``, ``lesions.<suffix>``).
 MASK_FOLDER = "masks"
 
@@ -49,28 +55,65 @@ async def receive_upload(chunks: AsyncIterator[bytes], target: Path, max_bytes: 
     return written
 
 
-def unpack_study(archive: Path, destination: Path, max_unpacked_bytes: int) -> Path:
+def unpack_study(
+    archive: Path, destination: Path, max_unpacked_bytes: int, max_member_bytes: int = MAX_MEMBER_BYTES
+) -> Path:
     """Check and unpack the zip ``archive`` into ``destination`` (created; removed again on refusal) and return
-    the folder to analyse: the deepest folder that holds everything (a zip of one folder is that folder)."""
+    the folder to analyse: the deepest folder that holds everything (a zip of one folder is that folder).
+
+    The sizes are checked twice: from the archive's directory before anything is written, and while each member
+    is written (bytes counted as they are unpacked), so an archive whose directory understates them is refused too.
+    This is blocking work: the service calls it from a worker thread."""
     if not zipfile.is_zipfile(archive):
         raise UploadError("the upload is not a zip archive: zip the study's DICOM folder or its NIfTI files", 415)
     try:
         with zipfile.ZipFile(archive) as z:
             members = [m for m in z.infolist() if not m.is_dir()]
-            _check_members(members, max_unpacked_bytes)
+            _check_members(members, max_unpacked_bytes, max_member_bytes)
             destination.mkdir(parents=True)
+            total = 0
             for member in members:
-                path = destination.joinpath(*PurePosixPath(member.filename).parts)
+                path = destination.joinpath(*_parts(member.filename))
                 path.parent.mkdir(parents=True, exist_ok=True)
                 with z.open(member) as src, open(path, "wb") as out:
-                    shutil.copyfileobj(src, out, CHUNK)
+                    written = 0
+                    while chunk := src.read(CHUNK):
+                        written += len(chunk)
+                        total += len(chunk)
+                        _check_sizes(member.filename, written, total, max_unpacked_bytes, max_member_bytes)
+                        out.write(chunk)
     except zipfile.BadZipFile as error:
         shutil.rmtree(destination, ignore_errors=True)
         raise UploadError(f"the zip archive is damaged ({error}); zip the study again") from error
+    except OSError as error:
+        shutil.rmtree(destination, ignore_errors=True)
+        raise UploadError(
+            f"a file of the zip archive cannot be unpacked ({error.strerror or type(error).__name__}); zip the "
+            "study folder again with ordinary file names"
+        ) from error
     except BaseException:
         shutil.rmtree(destination, ignore_errors=True)
         raise
     return analysis_root(destination)
+
+
+def _check_sizes(name: str, member_bytes: int, total_bytes: int, max_total: int, max_member: int) -> None:
+    if member_bytes > max_member:
+        raise UploadError(
+            f"the zip archive's file {_short(name)} unpacks to more than {max_member / 2**20:.0f} MiB, the limit for "
+            "one file",
+            413,
+        )
+    if total_bytes > max_total:
+        raise UploadError(f"the zip archive unpacks to more than {max_total / 2**20:.0f} MiB", 413)
+
+
+def _parts(name: str) -> tuple[str, ...]:
+    return PurePosixPath(name.replace("\\", "/")).parts
+
+
+def _short(name: str) -> str:
+    return repr(name if len(name) <= 80 else name[:40] + "..." + name[-37:])
 
 
 def take_masks(unpacked: Path, names: dict[str, str], study_folder: Path) -> None:
@@ -103,21 +146,34 @@ def analysis_root(folder: Path) -> Path:
             return root
 
 
-def _check_members(members: list[zipfile.ZipInfo], max_unpacked_bytes: int) -> None:
+def _check_members(members: list[zipfile.ZipInfo], max_unpacked_bytes: int, max_member_bytes: int) -> None:
     if not members:
         raise UploadError("the zip archive holds no files")
     if len(members) > MAX_MEMBERS:
         raise UploadError(f"the zip archive holds {len(members)} files, more than {MAX_MEMBERS}")
     total = 0
+    files: set[tuple[str, ...]] = set()
+    folders: set[tuple[str, ...]] = set()
     for member in members:
         name = member.filename
-        parts = PurePosixPath(name.replace("\\", "/")).parts
+        parts = _parts(name)
         if name.startswith(("/", "\\")) or (parts and ":" in parts[0]) or ".." in parts or not parts:
             raise UploadError(
-                f"the zip archive holds a file outside its own folder ({name!r}); zip the study folder itself"
+                f"the zip archive holds a file outside its own folder ({_short(name)}); zip the study folder itself"
             )
         if stat.S_ISLNK(member.external_attr >> 16):
-            raise UploadError(f"the zip archive holds a link ({name!r}); zip the files themselves")
+            raise UploadError(f"the zip archive holds a link ({_short(name)}); zip the files themselves")
+        if len(parts) > MAX_DEPTH or any(len(part.encode()) > MAX_NAME_BYTES for part in parts):
+            raise UploadError(
+                f"the zip archive holds a path {len(parts)} levels deep or with a name over {MAX_NAME_BYTES} bytes "
+                f"({_short(name)}); at most {MAX_DEPTH} levels and {MAX_NAME_BYTES}-byte names can be unpacked"
+            )
+        key = tuple(parts)
+        if key in files or key in folders or any(key[:n] in files for n in range(1, len(key))):
+            raise UploadError(
+                f"the zip archive holds {_short(name)} twice, or both as a file and as a folder; zip the study again"
+            )
+        files.add(key)
+        folders.update(key[:n] for n in range(1, len(key)))
+        _check_sizes(name, member.file_size, total + member.file_size, max_unpacked_bytes, max_member_bytes)
         total += member.file_size
-        if total > max_unpacked_bytes:
-            raise UploadError(f"the zip archive unpacks to more than {max_unpacked_bytes / 2**20:.0f} MiB", 413)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from hepatica.serve.index import study_summary
@@ -141,17 +142,13 @@ async def upload_study(
     study_id = new_study_id("upload")
     folder = app.library.root / study_id
     with tempfile.TemporaryDirectory(dir=app.library.root, prefix=".upload-") as scratch:
-        archive, unpacked = Path(scratch) / "study.zip", Path(scratch) / INPUT_FOLDER
+        archive = Path(scratch) / "study.zip"
         try:
             await receive_upload(request.stream(), archive, max_bytes)
-            unpack_study(archive, unpacked, max_unpacked_bytes=4 * max_bytes)
-            take_masks(unpacked, masks, Path(scratch))
+            # unpacking is blocking work of seconds to minutes: off the event loop, so other requests are served
+            await anyio.to_thread.run_sync(_unpack_into, archive, Path(scratch), masks, folder, max_bytes)
         except UploadError as error:
             raise HTTPException(error.status_code, str(error)) from error
-        folder.mkdir()
-        shutil.move(str(unpacked), folder / INPUT_FOLDER)  # the worker finds the study's root again
-        if masks:
-            shutil.move(str(Path(scratch) / MASK_FOLDER), folder / MASK_FOLDER)
     options = app.options if high_risk is None else app.options.with_values(high_risk=high_risk)
     queue_analysis(app.library, app.queue, study_id, options)
     return Submitted(id=study_id, status_url=f"/api/studies/{study_id}", viewer_url=f"/studies/{study_id}")
@@ -173,6 +170,17 @@ def submit_from_pacs(request_body: PacsRequest, app: Service = Depends(service))
         options = options.with_values(high_risk=request_body.high_risk)
     study_id = submit_pacs_study(app.library, app.queue, request_body.study_instance_uid, options)
     return Submitted(id=study_id, status_url=f"/api/studies/{study_id}", viewer_url=f"/studies/{study_id}")
+
+
+def _unpack_into(archive: Path, scratch: Path, masks: dict[str, str], folder: Path, max_bytes: int) -> None:
+    """Unpack the uploaded ``archive`` (in ``scratch``) and move its study and masks into the study ``folder``."""
+    unpacked = scratch / INPUT_FOLDER
+    unpack_study(archive, unpacked, max_unpacked_bytes=4 * max_bytes)
+    take_masks(unpacked, masks, scratch)
+    folder.mkdir()
+    shutil.move(str(unpacked), folder / INPUT_FOLDER)  # the worker finds the study's root again
+    if masks:
+        shutil.move(str(scratch / MASK_FOLDER), folder / MASK_FOLDER)
 
 
 def _as_utc(moment: datetime | None) -> datetime | None:
