@@ -1,13 +1,16 @@
 """A bounded load test of ``hepatica serve``: N concurrent uploads of a phantom study on loopback, every job
 followed to its end, and each one accounted for in the database and on disk.
 
-    python bench/service_load.py [--studies 50] [--workers 2] [--full]
+    python bench/service_load.py [--studies 50] [--workers 2] [--full] [--zeros-gb 2.6]
 
 The study is the coarse four-phase phantom (2 x 2 x 3 mm, three lesions) as a zip of DICOM files; analyses run
 without radiomics and LI-RADS unless ``--full``. Prints the upload (accept) latency p50/p95, the time from upload
 to finished analysis p50/p95, the throughput (analyses per minute), the accounting (jobs in the database, done
-once each, results on disk and result rows in the database) and one search over the finished studies. There is
-no peer service to compare with; the figures are for this machine.
+once each, results on disk and result rows in the database) and one search over the finished studies. While the uploads
+are sent, a client lists the studies (``GET /api/studies``) every 0.1 s: its p95 latency says whether uploads hold
+up the server. With ``--zeros-gb`` a small zip holding one file of that many GB of zeros (a zip bomb) is sent
+first, listed over in the same way: the answer, its status and its seconds are printed. There is no peer service
+to compare with; the figures are for this machine.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import io
 import tempfile
+import threading
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -50,14 +54,57 @@ def _study_zip(folder: Path) -> bytes:
     return buffer.getvalue()
 
 
+def _zeros_zip(path: Path, gigabytes: float) -> Path:
+    """A zip of one file of ``gigabytes`` GB of zeros (deflated to about 1/1000 of it)."""
+    chunk = bytes(1 << 24)
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("study/zeros.dcm", "w", force_zip64=True) as out,
+    ):
+        for _ in range(int(gigabytes * 1e9) // len(chunk)):
+            out.write(chunk)
+    return path
+
+
+class ListLatency:
+    """``GET /api/studies`` every 0.1 s in a thread while a block runs; the latencies (s)."""
+
+    def __init__(self, base: str) -> None:
+        self.base, self.seconds, self._stop = base, [], threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        with httpx.Client(base_url=self.base, timeout=600) as client:
+            while not self._stop.is_set():
+                started = time.perf_counter()
+                client.get("/api/studies", params={"limit": 20}).raise_for_status()
+                self.seconds.append(time.perf_counter() - started)
+                self._stop.wait(0.1)
+
+    def __enter__(self) -> ListLatency:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self) -> str:
+        values = np.array(self.seconds)
+        p50, p95 = np.percentile(values, [50, 95])
+        return f"{len(values)} list requests: p50 {p50:.3f} s, p95 {p95:.3f} s, max {values.max():.3f} s"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--studies", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--full", action="store_true", help="With radiomics and LI-RADS.")
+    parser.add_argument("--zeros-gb", type=float, default=0.0, help="First send a zip of this many GB of zeros.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         body = _study_zip(Path(scratch) / "phantom")
+        bomb = _zeros_zip(Path(scratch) / "zeros.zip", args.zeros_gb) if args.zeros_gb else None
         data = Path(scratch) / "studies"
         options = AnalysisOptions() if args.full else AnalysisOptions(radiomics=False, lirads=False)
         with (
@@ -71,8 +118,21 @@ def main() -> None:
                 answer.raise_for_status()
                 return answer.json()["id"], started, time.perf_counter() - started
 
+            if bomb is not None:
+                with ListLatency(base) as listing:
+                    started = time.perf_counter()
+                    answer = client.post(
+                        "/api/studies", content=bomb.read_bytes(), headers={"Content-Type": "application/zip"}
+                    )
+                    bomb_seconds = time.perf_counter() - started
+                    time.sleep(1.0)
+                print(
+                    f"zip of {args.zeros_gb:g} GB of zeros ({bomb.stat().st_size / 2**20:.1f} MiB): HTTP "
+                    f"{answer.status_code} in {bomb_seconds:.2f} s ({answer.json().get('detail', answer.json())}); "
+                    f"meanwhile {listing.summary()}"
+                )
             began = time.perf_counter()
-            with ThreadPoolExecutor(args.studies) as pool:
+            with ListLatency(base) as uploading, ThreadPoolExecutor(args.studies) as pool:
                 submitted = list(pool.map(submit, range(args.studies)))
             finished: dict[str, float] = {}
             while len(finished) < len(submitted):
@@ -96,6 +156,7 @@ def main() -> None:
         kind = "full" if args.full else "no radiomics/LI-RADS"
         print(f"{args.studies} concurrent uploads, {args.workers} workers, {kind}")
         print(f"upload accepted: p50 {np.percentile(accept, 50):.2f} s, p95 {np.percentile(accept, 95):.2f} s")
+        print(f"while the uploads were sent: {uploading.summary()}")
         print(f"upload to result: p50 {np.percentile(turnaround, 50):.0f} s, p95 {np.percentile(turnaround, 95):.0f} s")
         print(f"throughput: {len(done) / elapsed * 60:.2f} analyses/min over {elapsed:.0f} s")
         print(

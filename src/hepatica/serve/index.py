@@ -11,10 +11,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hepatica.serve.library import RESULT_FILE, StudyLibrary, StudyStatus
+from hepatica.serve.library import RESULT_FILE, StudyLibrary, StudyStatus, UnreadableResultError
 from hepatica.serve.schemas import StudySummary
 from hepatica.store.database import Job, Result
-from hepatica.store.results import StudyRow, record_result
+from hepatica.store.results import StudyRow, record_result, record_unreadable_result
 
 log = logging.getLogger("hepatica.serve")
 
@@ -22,7 +22,8 @@ log = logging.getLogger("hepatica.serve")
 def index_folders(engine: Engine, library: StudyLibrary) -> int:
     """Record the results of study folders that the database does not know, or knows from an older result.json
     (analyses written or rewritten by ``hepatica analyze``); the number recorded. Studies with a queued or running
-    job are left to their worker; a result that does not parse is skipped with a warning."""
+    job are left to their worker; a result that does not parse is recorded as unreadable (quality 'unreadable', no
+    numbers: the list stops showing the stale ones) and logged once."""
     with Session(engine) as session:
         recorded = dict(session.execute(select(Result.study_id, Result.source_mtime_ns)).all())
         busy = set(session.scalars(select(Job.study_id).where(Job.state.in_(("queued", "running")))))
@@ -38,12 +39,16 @@ def index_folders(engine: Engine, library: StudyLibrary) -> int:
             result = library.result(study_id)
         except LookupError:
             continue
-        except ValueError as error:
-            log.warning("study %s: result.json is not readable, not indexed (%s)", study_id, type(error).__name__)
-            continue
+        except UnreadableResultError as error:
+            # recorded with this mtime, so the next rescan skips it: logged once per damaged version of the file
+            log.warning("study %s: result.json is unreadable (%s); marked in the list", study_id, error.__cause__)
+            result = None
         try:
             with Session(engine) as session, session.begin():
-                record_result(session, study_id, result, source_mtime_ns=mtime)
+                if result is None:
+                    record_unreadable_result(session, study_id, source_mtime_ns=mtime)
+                else:
+                    record_result(session, study_id, result, source_mtime_ns=mtime)
         except IntegrityError:
             continue  # another server process indexed it meanwhile
         added += 1

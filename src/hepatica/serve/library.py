@@ -43,6 +43,14 @@ class UnknownStudyError(LookupError):
     """No study of that id (or a file the study does not have)."""
 
 
+class UnreadableResultError(ValueError):
+    """A study's result.json exists but cannot be read (damaged, or written by an incompatible version)."""
+
+
+#: What a study with an unreadable result.json still serves: the files that do not depend on it.
+FIXED_FILES = ("report.html", "report.pdf")
+
+
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -103,7 +111,12 @@ class StudyLibrary:
         """The recorded status; a folder with a result and no status is a finished analysis."""
         folder = self.folder(study_id)
         if (folder / STATUS_FILE).is_file():
-            return StudyStatus.model_validate_json((folder / STATUS_FILE).read_text(encoding="utf-8"))
+            try:
+                return StudyStatus.model_validate_json((folder / STATUS_FILE).read_text(encoding="utf-8"))
+            except (ValueError, UnicodeDecodeError) as error:
+                return StudyStatus(
+                    state="failed", error=f"the study's status.json is unreadable ({type(error).__name__})"
+                )
         if (folder / RESULT_FILE).is_file():
             return StudyStatus(state="done")
         raise UnknownStudyError(f"no study {study_id!r}")
@@ -121,13 +134,22 @@ class StudyLibrary:
         path = self.folder(study_id) / RESULT_FILE
         if not path.is_file():
             raise UnknownStudyError(f"study {study_id!r} has no result yet")
-        return StudyResult.read_json(path)
+        try:
+            return StudyResult.read_json(path)
+        except (ValueError, UnicodeDecodeError) as error:  # pydantic's ValidationError is a ValueError
+            raise UnreadableResultError(
+                f"the result of study {study_id!r} is unreadable ({type(error).__name__}): result.json is damaged "
+                "or was written by another version; analyse the study again"
+            ) from error
 
     def served_files(self, study_id: str) -> set[str]:
         """Paths (relative to the study folder) that may be downloaded: the result, the reports and every file
         the result names."""
-        result = self.result(study_id)
-        files = {RESULT_FILE, "report.html", "report.pdf"}
+        try:
+            result = self.result(study_id)
+        except UnreadableResultError:
+            return set(FIXED_FILES)
+        files = {RESULT_FILE, *FIXED_FILES}
         files |= {k.file for k in result.key_images} | {v.file for v in result.viewer_volumes}
         if result.segmentation:
             files |= set(result.segmentation.files.values())

@@ -37,8 +37,10 @@ class StudySummary(BaseModel):
     lesion_count: int | None = None
     tumour_burden_percent: float | None = None
     categories: list[str | None] | None = Field(None, description="LI-RADS category of each characterized lesion.")
-    quality: Literal["done", "needs review"] | None = Field(
-        None, description="Quality-control verdict: 'needs review' when a check failed (quality_flags names them)."
+    quality: Literal["done", "needs review", "unreadable"] | None = Field(
+        None,
+        description="Quality-control verdict: 'needs review' when a check failed (quality_flags names them); "
+        "'unreadable' when the study's result.json cannot be read (analyse it again).",
     )
     quality_flags: list[str] | None = None
     created_utc: str | None = Field(None, description="When the analysis was made (UTC, ISO 8601).")

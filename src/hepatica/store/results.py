@@ -12,7 +12,7 @@ stored, so none can be searched.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, delete, exists, func, or_, select, union
 from sqlalchemy.engine import Engine
@@ -63,6 +63,18 @@ def record_result(
                 category=lesion.lirads.category if lesion.lirads else None,
             )
         )
+
+
+#: The quality of a result whose result.json cannot be read: listed so, with no numbers.
+UNREADABLE = "unreadable"
+
+
+def record_unreadable_result(session: Session, study_id: str, source_mtime_ns: int) -> None:
+    """Replace the study's result rows by one that marks its result.json (of that mtime) as unreadable."""
+    session.execute(delete(ResultLesion).where(ResultLesion.study_id == study_id))
+    session.execute(delete(Result).where(Result.study_id == study_id))
+    created = datetime.fromtimestamp(source_mtime_ns / 1e9, UTC)
+    session.add(Result(study_id=study_id, created=created, source_mtime_ns=source_mtime_ns, quality=UNREADABLE))
 
 
 @dataclass(frozen=True)

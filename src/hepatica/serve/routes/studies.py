@@ -13,7 +13,7 @@ import anyio
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from hepatica.serve.index import study_summary
-from hepatica.serve.library import INPUT_FOLDER, UnknownStudyError
+from hepatica.serve.library import INPUT_FOLDER, UnknownStudyError, UnreadableResultError
 from hepatica.serve.schemas import Category, PacsRequest, State, StudySummary, Submitted, ViewerData
 from hepatica.serve.service import Service, service
 from hepatica.serve.submit import new_study_id, queue_analysis, submit_pacs_study
@@ -55,7 +55,7 @@ def list_studies(
     max_lesions: int | None = Query(None, ge=0, le=100000),
     analysed_after: datetime | None = Query(None, description="Analysed at or after (ISO 8601; UTC if no offset)"),
     analysed_before: datetime | None = Query(None, description="Analysed at or before (ISO 8601)"),
-    quality: Literal["done", "needs review"] | None = Query(
+    quality: Literal["done", "needs review", "unreadable"] | None = Query(
         None, description="Quality-control verdict of the analysis ('needs review': a check failed)"
     ),
     q: str | None = Query(
@@ -103,7 +103,7 @@ def get_viewer_data(study_id: str, app: Service = Depends(service)) -> ViewerDat
     app.require_study(study_id)
     try:
         result = app.library.result(study_id)
-    except UnknownStudyError as error:
+    except (UnknownStudyError, UnreadableResultError) as error:
         raise HTTPException(409, str(error)) from error
     return viewer_data(study_id, result, app.library.folder(study_id))
 
