@@ -98,6 +98,13 @@ def demo(out_dir: Path, seed: int, quiet: bool) -> None:
     "header (never in result.json). Default: a patient-free report.",
 )
 @click.option(
+    "--deidentify",
+    is_flag=True,
+    help="De-identify the DICOM SEG and SR (DICOM PS3.15 Basic Profile, dates shifted, UIDs remapped "
+    "consistently; set HEPATICA_DEIDENTIFY_SECRET to map them the same way in every export) and the UIDs in "
+    "result.json, for research exports. Default: SEG and SR carry the patient module, as a PACS needs.",
+)
+@click.option(
     "--liver-mask",
     type=click.Path(exists=True, path_type=Path),
     help="Your own liver mask (NIfTI, NRRD or DICOM SEG; e.g. corrected in 3D Slicer) instead of the backend's: "
@@ -131,6 +138,7 @@ def analyze(
     prior_inputs: tuple[str, ...],
     interval_days: float | None,
     patient_identifiers: bool,
+    deidentify: bool,
     liver_mask: Path | None,
     lesion_mask: Path | None,
     operating_point: float,
@@ -160,6 +168,7 @@ def analyze(
                 "high_risk": high_risk,
                 "interval_days": interval_days,
                 "patient_identifiers": patient_identifiers,
+                "deidentify": deidentify,
                 "operating_point": operating_point,
                 "pdf": not no_pdf,
             },
@@ -362,6 +371,24 @@ def lirads(features_file: Path, out_file: Path | None) -> None:
         click.echo(output, nl=False)
 
 
+def _job_options(command):
+    """The options of how a worker treats each job (shared by serve and worker)."""
+    command = click.option(
+        "--keep-input",
+        is_flag=True,
+        help="Keep each upload's raw input (which carries the patient's identifiers) after its analysis "
+        "succeeded; by default it is deleted then.",
+    )(command)
+    return click.option(
+        "--job-time-limit",
+        "job_time_limit_s",
+        default=1800.0,
+        show_default=True,
+        type=click.FloatRange(min=1),
+        help="Seconds one analysis may run; past it the job is stopped at its next step and failed.",
+    )(command)
+
+
 @main.command()
 @click.option(
     "--data",
@@ -408,6 +435,7 @@ def lirads(features_file: Path, out_file: Path | None) -> None:
     help="Orthanc's REST root (e.g. http://127.0.0.1:8042): analyse each new study it receives (needs "
     "--pacs, its DICOMweb root). One watcher per Orthanc.",
 )
+@_job_options
 def serve(
     data_dir: Path,
     host: str,
@@ -418,6 +446,8 @@ def serve(
     workers: int,
     pacs_url: str | None,
     watch_orthanc: str | None,
+    keep_input: bool,
+    job_time_limit_s: float,
 ) -> None:
     """Serve the studies in DATA: a study list, a viewer per study (phases, windows, overlays, lesions) and
     uploads of new studies (a zip of DICOM or NIfTI files) that are analysed in the background."""
@@ -432,7 +462,11 @@ def serve(
     single = is_analysis_folder(data_dir)
     if host not in ("127.0.0.1", "localhost", "::1"):
         with _errors_as_messages():
-            if single or not tokens_exist(open_database(database_url or default_url(data_dir))):
+            if (
+                single
+                or (database_url is None and not data_dir.is_dir())
+                or not tokens_exist(open_database(database_url or default_url(data_dir)))
+            ):
                 raise HepaticaInputError(
                     f"serving on {host} (beyond this machine) needs API tokens first: "
                     f"hepatica token create --data {data_dir} --name NAME --role submit"
@@ -446,6 +480,8 @@ def serve(
             workers=workers,
             pacs_url=pacs_url,
             watch_orthanc=watch_orthanc,
+            keep_input=keep_input,
+            job_time_limit_s=job_time_limit_s,
         )
     what = f"the analysis in {data_dir} (one study; serve a folder of studies to upload)" if single else data_dir
     console.print(f"Serving {what} on http://{host}:{port}/ (Ctrl-C stops)", highlight=False, soft_wrap=True)
@@ -470,7 +506,16 @@ def serve(
 )
 @click.option("--once", is_flag=True, help="Run the jobs waiting now, then stop.")
 @click.option("--pacs", "pacs_url", metavar="URL", help="DICOMweb root of the PACS (as for serve).")
-def worker(data_dir: Path, database_url: str | None, lease_seconds: float, once: bool, pacs_url: str | None) -> None:
+@_job_options
+def worker(
+    data_dir: Path,
+    database_url: str | None,
+    lease_seconds: float,
+    once: bool,
+    pacs_url: str | None,
+    keep_input: bool,
+    job_time_limit_s: float,
+) -> None:
     """Run queued analyses of `hepatica serve` in this process; start as many as the machine allows. Each job is
     analysed with the options stored with it (the server's, e.g. `hepatica serve --no-radiomics`)."""
     import threading
@@ -482,7 +527,13 @@ def worker(data_dir: Path, database_url: str | None, lease_seconds: float, once:
     from hepatica.store.queue import JobQueue
 
     queue = JobQueue(open_database(database_url or default_url(data_dir)), lease_seconds)
-    runner = Worker(StudyLibrary(Path(data_dir)), queue, pacs=Pacs(pacs_url) if pacs_url else None)
+    runner = Worker(
+        StudyLibrary(Path(data_dir)),
+        queue,
+        pacs=Pacs(pacs_url) if pacs_url else None,
+        keep_input=keep_input,
+        time_limit_s=job_time_limit_s,
+    )
     if once:
         while runner.run_one():
             pass

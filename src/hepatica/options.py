@@ -56,6 +56,12 @@ class AnalysisOptions(BaseModel):
     patient_identifiers: bool = Field(
         False, description="Name the patient in the report header (never in result.json)."
     )
+    deidentify: bool = Field(
+        False,
+        description="De-identify the DICOM SEG and SR (PS3.15 Basic Profile, UIDs remapped consistently, "
+        "hepatica.io.deidentify) and remap the UIDs in result.json the same way: for research exports. Default: "
+        "the SEG and SR carry the source's patient module, as a PACS needs to file them.",
+    )
     pdf: bool = Field(True, description="Write report.pdf beside report.html.")
 
     @field_validator("phases")

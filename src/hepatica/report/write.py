@@ -16,6 +16,7 @@ from pathlib import Path
 
 from hepatica.analysis import Analysis, SegmentedSeries
 from hepatica.io.atomic import write_text_atomic
+from hepatica.io.deidentify import deidentification_secret, deidentify_files, remap_uid
 from hepatica.io.files import write_image
 from hepatica.io.seg import write_dicom_seg
 from hepatica.radiomics.batch import write_table
@@ -59,6 +60,7 @@ def write_analysis(
     out_dir = Path(out_dir)
     advance = step or (lambda: None)
     segmented, segmentation = analysis.segmented, None
+    secret = deidentification_secret() if analysis.options.deidentify else None
     lesions = lesion_results(analysis)
     if segmented is not None:
         seg_dir = out_dir / "segmentation"
@@ -70,6 +72,8 @@ def write_analysis(
             )
             files["dicom_sr"] = sr.relative_to(out_dir).as_posix()
             segmentation = segmentation.model_copy(update={"files": files})
+            if analysis.options.deidentify:
+                deidentify_files([out_dir / files["dicom_seg"], sr], secret)
     radiomics = None
     if analysis.radiomics is not None:
         folder = out_dir / "radiomics"
@@ -99,10 +103,28 @@ def write_analysis(
         viewer_volumes=viewer_volumes,
         warnings=list(analysis.warnings),
     )
+    if secret is not None:
+        result = _with_remapped_uids(result, secret)
     result_json = result.write_json(out_dir / "result.json")
     identifiers = patient_identifiers(analysis.study) if analysis.options.patient_identifiers else None
     report_html, report_pdf = write_report(result, out_dir, identifiers=identifiers, pdf=analysis.options.pdf)
     return AnalysisOutputs(result=result, result_json=result_json, report_html=report_html, report_pdf=report_pdf)
+
+
+def _with_remapped_uids(result: StudyResult, secret: str) -> StudyResult:
+    """The result with its study and series UIDs replaced as the de-identified SEG and SR replace them."""
+    inputs = [
+        entry.model_copy(update={"identifier": remap_uid(entry.identifier, secret)})
+        if entry.kind == "dicom-series"
+        else entry
+        for entry in result.provenance.inputs
+    ]
+    study = result.study.model_copy(
+        update={"study_uid": remap_uid(result.study.study_uid, secret) if result.study.study_uid else None}
+    )
+    return result.model_copy(
+        update={"provenance": result.provenance.model_copy(update={"inputs": inputs}), "study": study}
+    )
 
 
 def write_segmentation(

@@ -30,7 +30,7 @@ from hepatica.serve.pacs import Pacs
 from hepatica.serve.routes import files, pages, studies
 from hepatica.serve.service import Service
 from hepatica.serve.watch import OrthancWatcher
-from hepatica.serve.worker import Worker
+from hepatica.serve.worker import DEFAULT_TIME_LIMIT_S, Worker
 from hepatica.store.database import default_url, open_database
 from hepatica.store.queue import JobQueue
 
@@ -47,6 +47,8 @@ def create_app(
     pacs_retry_seconds: float = 30.0,
     watch_orthanc: str | None = None,
     watch_seconds: float = 10.0,
+    keep_input: bool = False,
+    job_time_limit_s: float = DEFAULT_TIME_LIMIT_S,
 ) -> FastAPI:
     """The application serving the studies in ``data_dir`` (created if needed; or one analysis folder, shown
     alone and without uploads). Jobs are kept in ``database_url`` (default: SQLite ``hepatica.db`` in
@@ -55,7 +57,8 @@ def create_app(
     are analysed with ``analysis_options`` (default `AnalysisOptions()`). With ``pacs_url`` (a DICOMweb root)
     studies can be submitted by Study Instance UID: pulled, analysed, and their SEG and SR pushed back; with
     ``watch_orthanc`` (that PACS' Orthanc REST root) each new study Orthanc receives is queued so, checked every
-    ``watch_seconds``."""
+    ``watch_seconds``. Each upload's raw input is deleted once analysed unless ``keep_input``; an analysis running
+    past ``job_time_limit_s`` is stopped and failed (`hepatica.serve.worker`)."""
     library = open_library(data_dir)
     scratch = None
     if library.single is None:
@@ -78,7 +81,14 @@ def create_app(
     async def lifespan(app: FastAPI):
         threads = [
             threading.Thread(
-                target=Worker(library, queue, pacs=pacs, pacs_retry_seconds=pacs_retry_seconds).run_until,
+                target=Worker(
+                    library,
+                    queue,
+                    pacs=pacs,
+                    pacs_retry_seconds=pacs_retry_seconds,
+                    keep_input=keep_input,
+                    time_limit_s=job_time_limit_s,
+                ).run_until,
                 args=(stop,),
                 daemon=True,
                 name=f"hepatica-worker-{n}",

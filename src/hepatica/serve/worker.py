@@ -1,14 +1,20 @@
-"""Workers that run the queued analyses: in threads of ``hepatica serve`` (by default one) or as separate
-``hepatica worker`` processes on the same database and data folder, as many as the machine allows.
+"""Workers that run the queued analyses: in threads of ``hepatica serve`` (by default one) or as separate ``hepatica
+worker`` processes on the same database and data folder, as many as the machine allows.
 
-A worker claims a job (`hepatica.store.queue`), reads its options back through `AnalysisOptions` (an option it
-does not know fails the job with a message naming it), keeps its lease alive from a heartbeat thread while
+A worker claims a job (`hepatica.store.queue`), reads its options back through `AnalysisOptions` (an option it does
+not know fails the job with a message naming it), keeps its lease alive from a heartbeat thread while
 ``hepatica.pipeline.analyze`` writes into a private ``.attempt-<token>`` folder of the study, then, still holding
 the lease, moves the outputs into the study folder (``result.json`` last, so a reader sees the old analysis or the
-whole new one) and marks the job done. A worker that dies leaves only its attempt folder; the job's lease runs
-out and another worker runs it again. A database that does not answer when the analysis ends is waited for (the
-analysis is kept, and completed if no other worker took the job meanwhile). Progress goes to the study's
-``status.json`` for the pages.
+whole new one) and marks the job done. A worker that dies leaves only its attempt folder; the job's lease runs out
+and another worker runs it again, first removing the attempt folders left behind. A database that does not answer
+when the analysis ends is waited for (the analysis is kept, and completed if no other worker took the job
+meanwhile). Progress goes to the study's ``status.json`` for the pages.
+
+After a successful analysis the upload's raw ``input/`` (and its masks) are deleted unless the worker keeps input
+(``--keep-input``): they carry the patient's identifiers and are not needed again. An analysis that runs past
+``time_limit_s`` is stopped at its next step and the job failed with the reason (the check is made between steps; a
+single step is not interrupted). Messages a client sees name files relative to the upload, never by their path on
+the server.
 """
 
 from __future__ import annotations
@@ -32,6 +38,12 @@ from hepatica.serve.uploads import MASK_FOLDER, analysis_root
 from hepatica.store.queue import Claim, JobQueue, LeaseLostError
 
 log = logging.getLogger("hepatica.serve")
+#: The longest one analysis may run by default (s): a large multiphase study takes a few minutes on 2 cores.
+DEFAULT_TIME_LIMIT_S = 1800.0
+
+
+class TimeLimitError(Exception):
+    """An analysis ran past the worker's time limit."""
 
 
 class Worker:
@@ -45,8 +57,12 @@ class Worker:
         pacs: Pacs | None = None,
         pacs_retry_seconds: float = 30.0,
         database_patience_s: float = 600.0,
+        keep_input: bool = False,
+        time_limit_s: float = DEFAULT_TIME_LIMIT_S,
     ) -> None:
         self.library = library
+        self.keep_input = keep_input
+        self.time_limit_s = time_limit_s
         self.queue = queue
         self.pacs = pacs
         self.pacs_retry_seconds = pacs_retry_seconds
@@ -84,10 +100,16 @@ class Worker:
         )
         heart.start()
         status = self._status(claim)
+        _remove_stale_attempts(folder, keep=attempt)
+        deadline = time.monotonic() + self.time_limit_s
 
         def progress(step: str, number: int, total: int) -> None:
             if lost.is_set():
                 raise LeaseLostError(f"job {claim.job_id} was taken over by another worker")
+            if time.monotonic() > deadline:
+                raise TimeLimitError(
+                    f"the analysis ran past the time limit of {self.time_limit_s:.0f} s and was stopped before '{step}'"
+                )
             self.library.write_status(
                 claim.study_id,
                 status.model_copy(update={"state": "running", "step": step, "number": number, "total": total}),
@@ -118,15 +140,19 @@ class Worker:
             result, mtime = StudyResult.read_json(published), published.stat().st_mtime_ns
             self._patiently(lambda: self.queue.complete(claim, result, mtime), claim, status)
             self._finish(claim, status)
+            if not self.keep_input:
+                for raw in (INPUT_FOLDER, MASK_FOLDER):
+                    shutil.rmtree(folder / raw, ignore_errors=True)
         except PacsUnavailableError as error:
             log.warning("job %s: %s", claim.job_id, error)
             self.queue.retry_later(claim, str(error), delay_seconds=self.pacs_retry_seconds)
             self._finish(claim, status, str(error), final=claim.last_attempt)
         except LeaseLostError:
             log.warning("job %s: lease lost; another worker runs it", claim.job_id)
-        except (HepaticaInputError, BackendUnavailableError) as error:
-            self.queue.fail(claim, str(error))
-            self._finish(claim, status, str(error))
+        except (HepaticaInputError, BackendUnavailableError, TimeLimitError) as error:
+            message = client_message(error, folder)
+            self.queue.fail(claim, message)
+            self._finish(claim, status, message)
         except Exception as error:  # noqa: BLE001 - never a lost job: retried, then failed with the reason
             log.error("job %s failed:\n%s", claim.job_id, traceback.format_exc())
             message = f"internal error ({type(error).__name__}); see the server log"
@@ -200,6 +226,23 @@ class Worker:
                 }
             ),
         )
+
+
+def client_message(error: Exception, folder: Path) -> str:
+    """The error's message with the study folder's server paths taken out: files of the upload by their path
+    inside it, the study folder as 'the study folder'."""
+    message = str(error)
+    for root, name in ((folder / INPUT_FOLDER, ""), (folder, "the study folder")):
+        for spelling in {str(root), str(root.resolve())}:
+            message = message.replace(spelling + os.sep, name).replace(spelling, name or "the upload")
+    return message
+
+
+def _remove_stale_attempts(folder: Path, keep: Path) -> None:
+    """Attempt folders of earlier runs of the job (a worker that died): their outputs are never published."""
+    for stale in folder.glob(".attempt-*"):
+        if stale != keep and stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def _user_mask(folder: Path, kind: str) -> Path | None:

@@ -1,13 +1,19 @@
 """API tokens of the service, with two roles: ``read`` (lists, results, files, the viewer) and ``submit`` (also
 uploads). Only a token's SHA-256 is stored. Once a database holds a token the service asks every request for one
 (`hepatica.serve.auth`); with none it is open (the default, bound to loopback; ``hepatica serve`` refuses other
-addresses until a token exists)."""
+addresses until a token exists).
+
+The browser pages sign in once with a token and then carry a **session** (`new_session`, `session_role`): an opaque
+value ``<token id>.<expiry>.<signature>`` whose signature is an HMAC-SHA256 keyed by the token's stored hash,
+which never leaves the server. The raw token is never put in a cookie; a session ends at its expiry
+(``SESSION_SECONDS``) or when its token is revoked."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -18,6 +24,8 @@ from hepatica.errors import HepaticaInputError
 from hepatica.store.database import ApiToken, utc_now
 
 ROLES = ("read", "submit")
+#: How long a browser session lasts (s): a working day.
+SESSION_SECONDS = 12 * 3600
 
 
 @dataclass(frozen=True)
@@ -69,3 +77,35 @@ def role_of(engine: Engine, token: str | None) -> str | None:
         if row is None or row.revoked or not hmac.compare_digest(row.token_sha256, digest):
             return None
         return row.role
+
+
+def new_session(engine: Engine, token: str, seconds: float = SESSION_SECONDS) -> str | None:
+    """A session value for a valid token (None for an invalid one), valid for ``seconds``."""
+    digest = _digest(token)
+    with Session(engine) as session:
+        row = session.scalars(select(ApiToken).where(ApiToken.token_sha256 == digest)).first()
+        if row is None or row.revoked:
+            return None
+        expires = int(time.time() + seconds)
+        return f"{row.id}.{expires}.{_sign(row.token_sha256, row.id, expires)}"
+
+
+def session_role(engine: Engine, value: str | None) -> str | None:
+    """The role of the token behind a session value; None when it is malformed, expired, forged or revoked."""
+    parts = (value or "").split(".")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        return None
+    token_id, expires = int(parts[0]), int(parts[1])
+    if expires < time.time():
+        return None
+    with Session(engine) as session:
+        row = session.get(ApiToken, token_id)
+        if row is None or row.revoked:
+            return None
+        if not hmac.compare_digest(parts[2], _sign(row.token_sha256, token_id, expires)):
+            return None
+        return row.role
+
+
+def _sign(key: str, token_id: int, expires: int) -> str:
+    return hmac.new(key.encode(), f"session:{token_id}:{expires}".encode(), hashlib.sha256).hexdigest()

@@ -12,7 +12,7 @@ from hepatica import __version__
 from hepatica.serve.auth import COOKIE
 from hepatica.serve.schemas import Category
 from hepatica.serve.service import Service, service
-from hepatica.store.tokens import role_of
+from hepatica.store.tokens import SESSION_SECONDS, new_session
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,11 +26,19 @@ def login_page(app: Service = Depends(service)) -> str:
 async def login(request: Request, app: Service = Depends(service)):
     body = (await request.body())[:4096].decode("utf-8", "replace")
     token = (parse_qs(body).get("token") or [""])[0].strip()
-    if role_of(app.queue.engine, token) is None:
+    session = new_session(app.queue.engine, token) if token else None
+    if session is None:
         page = app.pages.get_template("login.html.j2").render(version=__version__, failed=True)
         return HTMLResponse(page, status_code=401)
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https")
+    response.set_cookie(
+        COOKIE,
+        session,
+        max_age=SESSION_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
     return response
 
 
