@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import time
 import zipfile
 
 import numpy as np
@@ -54,12 +55,30 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    """A new page, and the script errors it raises."""
+    """A new page, and the script errors it raises, Content Security Policy violations included (the service sends
+    a strict CSP: a viewer that needed eval or an outside script would break in a user's browser, not only here)."""
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: errors.append(message.text)
+        if message.type == "error" and "Content Security Policy" in message.text
+        else None,
+    )
     yield page, errors
     page.close()
+
+
+def wait_until(page, expression: str, timeout_s: float = 60.0) -> None:
+    """Poll a JavaScript expression from Playwright until it is truthy. Playwright's own wait_for_function evaluates
+    its predicate with eval inside the page, which the service's CSP (no 'unsafe-eval') rightly refuses;
+    page.evaluate goes through the DevTools protocol, which the page's CSP does not govern."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(f"Boolean({expression})"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_s:.0f} s: {expression}")
+        time.sleep(0.1)
 
 
 def canvas(page) -> np.ndarray:
@@ -93,7 +112,7 @@ def test_the_viewer_shows_the_demo_study_switches_phase_and_jumps_to_a_lesion(pa
 def _check_viewer(page, errors, server):
     page.goto(server + "/")
     page.locator("tr[data-study=demo] a.open-viewer").click()
-    page.wait_for_function("window.hepaticaViewer && window.hepaticaViewer.ready", timeout=60_000)
+    wait_until(page, "window.hepaticaViewer && window.hepaticaViewer.ready")
     assert page.evaluate("hepaticaViewer.phase") == "portal_venous"
 
     portal = canvas(page)
@@ -146,13 +165,13 @@ def test_a_study_uploaded_from_the_page_shows_its_progress_and_opens_in_the_view
         page.set_input_files("#file", str(archive))
         page.select_option("#high-risk", "true")
         page.click("#upload button[type=submit]")
-        page.wait_for_function("document.getElementById('upload-message').textContent.includes('uploaded as')")
+        wait_until(page, "document.getElementById('upload-message').textContent.includes('uploaded as')", 30)
         page.wait_for_selector("#studies progress", timeout=60_000)  # the analysis' progress bar in the list
         step = page.locator("#studies tbody tr").first.inner_text()
         assert re.search(r"\(\d/7\)", step), step
         page.wait_for_selector("#studies a.open-viewer", timeout=600_000)
         page.locator("#studies a.open-viewer").click()
-        page.wait_for_function("window.hepaticaViewer && window.hepaticaViewer.ready", timeout=60_000)
+        wait_until(page, "window.hepaticaViewer && window.hepaticaViewer.ready")
         assert page.evaluate("hepaticaViewer.data.phases.length") == 4
         assert ct_pixels(canvas(page)).mean() > 0.15
     assert errors == []
