@@ -113,3 +113,13 @@ def test_a_seg_is_written_for_dicom_files_with_an_empty_sop_class_uid(tmp_path):
     seg = write_dicom_seg({"liver": mask}, ct, tmp_path / "seg.dcm")
     back = read_dicom_seg(seg, ct)
     assert np.array_equal(back["liver"].array > 0, mask.array > 0)
+
+
+def test_serving_beyond_this_machine_from_a_missing_folder_says_what_to_do(tmp_path):
+    """`hepatica serve --data NEW --host 0.0.0.0` once printed a traceback; it exits 2 naming the token command and
+    starts no server (nothing listens)."""
+    done = _hepatica("serve", "--data", str(tmp_path / "new"), "--host", "0.0.0.0", "--port", "0")
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "hepatica token create" in done.stderr + done.stdout
+    print((done.stderr + done.stdout).strip())

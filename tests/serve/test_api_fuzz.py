@@ -22,7 +22,8 @@ def _zip(entries: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-# Upload bodies: random bytes, and zips that are empty, hold no images, or try to escape the study folder.
+# Upload bodies: random bytes, and zips that are empty, hold no images, try to escape the study folder, or once
+# answered 500 (a name that is a file and a folder, a 300-character name, a path 2,100 levels deep).
 schemathesis.openapi.media_type(
     "application/zip",
     st.one_of(
@@ -34,6 +35,10 @@ schemathesis.openapi.media_type(
                 _zip({"../../escape.dcm": b"DICM"}),
                 _zip({"/etc/passwd": b"x"}),
                 _zip({"a/" * 40 + "deep.nii.gz": b"\x1f\x8b"}),
+                _zip({"x": b"1", "x/y": b"2"}),
+                _zip({"x/y": b"1", "x": b"2"}),
+                _zip({"n" * 300 + ".dcm": b"1"}),
+                _zip({"d/" * 2100 + "f.dcm": b"1"}),
             ]
         ),
     ),
@@ -44,6 +49,8 @@ schemathesis.openapi.media_type(
 def api_schema(small_analysis, tmp_path_factory):
     root = tmp_path_factory.mktemp("fuzzed") / "studies"
     shutil.copytree(small_analysis.report_html.parent, root / "phantom")
+    shutil.copytree(small_analysis.report_html.parent, root / "damaged")
+    (root / "damaged" / "result.json").write_text("{not json", encoding="utf-8")  # listed, never a 500
     return root, schemathesis.openapi.from_asgi("/openapi.json", create_app(root, max_upload_mb=1, workers=0))
 
 

@@ -59,13 +59,13 @@ def page(browser):
     a strict CSP: a viewer that needed eval or an outside script would break in a user's browser, not only here)."""
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     errors = []
+
+    def csp_violation(message):
+        if message.type == "error" and "Content Security Policy" in message.text:
+            errors.append(message.text)
+
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "console",
-        lambda message: errors.append(message.text)
-        if message.type == "error" and "Content Security Policy" in message.text
-        else None,
-    )
+    page.on("console", csp_violation)
     yield page, errors
     page.close()
 
