@@ -205,8 +205,13 @@ def analyze(
     type=click.Choice(["bundled", "totalsegmentator"]),
     help="bundled: the ONNX models shipped with Hepatica; totalsegmentator: an installed TotalSegmentator.",
 )
+@click.option(
+    "--deidentify",
+    is_flag=True,
+    help="De-identify the DICOM SEG and remap the series UID in segmentation.json, as analyze --deidentify does.",
+)
 @click.option("--quiet", is_flag=True, help="No progress display.")
-def segment(input_path: str, out_dir: Path, backend: str, quiet: bool) -> None:
+def segment(input_path: str, out_dir: Path, backend: str, deidentify: bool, quiet: bool) -> None:
     """Segment the liver and its lesions in a CT: a DICOM folder or an image file (NIfTI, NRRD, MHA).
 
     Writes OUT/liver.nii.gz, OUT/lesions.nii.gz (one label per lesion), OUT/segmentation.json and, for DICOM
@@ -215,7 +220,7 @@ def segment(input_path: str, out_dir: Path, backend: str, quiet: bool) -> None:
     from hepatica.pipeline import segment_study
 
     with _errors_as_messages(), _progress(quiet) as progress:
-        outputs = segment_study(input_path, out_dir, backend=backend, progress=progress)
+        outputs = segment_study(input_path, out_dir, backend=backend, progress=progress, deidentify=deidentify)
     summary = outputs.result.segmentation
     console.print(
         f"Liver {summary.liver_volume_ml:.0f} mL, {summary.lesion_count} lesion(s), "
@@ -590,6 +595,12 @@ def cohort() -> None:
 @click.option("--database", "database_url", metavar="URL", help="Database for the case rows; default OUT/hepatica.db.")
 @click.option("--no-radiomics", is_flag=True, help="Skip radiomics (faster).")
 @click.option("--no-lirads", is_flag=True, help="Skip phase alignment and LI-RADS.")
+@click.option(
+    "--deidentify",
+    is_flag=True,
+    help="De-identify every case's SEG and SR and remap its UIDs, as analyze --deidentify does; set "
+    "HEPATICA_DEIDENTIFY_SECRET so that a study shared by two cases (as a prior) maps the same way in both.",
+)
 @click.option("--quiet", is_flag=True, help="No progress display.")
 def cohort_run(
     manifest: Path,
@@ -599,13 +610,14 @@ def cohort_run(
     database_url: str | None,
     no_radiomics: bool,
     no_lirads: bool,
+    deidentify: bool,
     quiet: bool,
 ) -> None:
     """Analyse every study of MANIFEST (CSV: case, input[, prior, high_risk]) not yet done in OUT."""
     from hepatica.cohort.run import run_cohort
     from hepatica.options import AnalysisOptions
 
-    options = AnalysisOptions(radiomics=not no_radiomics, lirads=not no_lirads)
+    options = AnalysisOptions(radiomics=not no_radiomics, lirads=not no_lirads, deidentify=deidentify)
     with _errors_as_messages(), _progress(quiet) as update:
 
         def report(outcome, done: int, total: int) -> None:

@@ -21,6 +21,7 @@ from hepatica.characterize.study import (
     compare_with_prior,
     study_lirads,
 )
+from hepatica.io.deidentify import deidentification_secret, deidentify_files, remap_uid
 from hepatica.io.masks import read_lesion_mask, read_liver_mask
 from hepatica.io.phase import Phase
 from hepatica.io.study import Study, StudyInput, StudySeries, load_study
@@ -210,10 +211,15 @@ def _compare_with_prior(prior: StudyInput, options: AnalysisOptions, current: Se
 
 
 def segment_study(
-    inputs: StudyInput, out_dir: Path | str, backend: str = "bundled", progress: ProgressCallback | None = None
+    inputs: StudyInput,
+    out_dir: Path | str,
+    backend: str = "bundled",
+    progress: ProgressCallback | None = None,
+    deidentify: bool = False,
 ) -> SegmentOutputs:
     """Segment one study's liver and lesions; write liver.nii.gz, lesions.nii.gz (one label per lesion),
-    segmentation.dcm (DICOM SEG, DICOM input only) and segmentation.json into ``out_dir``."""
+    segmentation.dcm (DICOM SEG, DICOM input only) and segmentation.json into ``out_dir``. ``deidentify``: the SEG
+    de-identified and the series UID in segmentation.json remapped as in ``AnalysisOptions.deidentify``."""
     out_dir = Path(out_dir)
     step = progress_steps(progress, ("Reading the study", "Segmenting liver and lesions", "Writing masks"))
     step()
@@ -223,6 +229,13 @@ def segment_study(
     segmented, _ = _segment(target, AnalysisOptions(backend=backend), None, None)
     step()
     files = write_segmentation(segmented, out_dir)
+    identifier = target.input_id
+    if deidentify:
+        secret = deidentification_secret()
+        if "dicom_seg" in files:
+            deidentify_files([out_dir / files["dicom_seg"]], secret)
+        if study.source == "dicom":
+            identifier = remap_uid(identifier, secret)
     result = SegmentationResult(
         provenance=Provenance(
             command="segment",
@@ -231,7 +244,7 @@ def segment_study(
             inputs=[
                 InputIdentifier(
                     series_id=target.id,
-                    identifier=target.input_id,
+                    identifier=identifier,
                     kind="dicom-series" if study.source == "dicom" else "image-file",
                 )
             ],

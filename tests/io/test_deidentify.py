@@ -76,3 +76,34 @@ def test_the_same_secret_maps_the_same_uid_the_same_way_and_keeps_well_known_uid
     assert remap_uid(uid, SECRET) == remap_uid(uid, SECRET) != remap_uid(uid, "another secret")
     assert remap_uid(uid, SECRET).startswith("2.25.") and len(remap_uid(uid, SECRET)) <= 64
     assert remap_uid(pydicom.uid.CTImageStorage, SECRET) == pydicom.uid.CTImageStorage
+
+
+def test_hepatica_segment_deidentify_exports_a_seg_without_identifiers(small_phantom_files, tmp_path):
+    """The `segment` command (a research export of masks) de-identifies its SEG and the series UID in
+    segmentation.json with the site's secret, as analyze --deidentify does."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "hepatica", "segment", str(small_phantom_files.dicom), "--out", str(tmp_path)]
+        + ["--deidentify", "--quiet"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HEPATICA_DEIDENTIFY_SECRET": SECRET},
+    )
+    assert done.returncode == 0, done.stderr
+    seg = pydicom.dcmread(tmp_path / "segmentation.dcm")
+    assert "Phantom^Hepatica" not in str(seg) and "HEPATICA-PHANTOM" not in str(seg)
+    assert seg.PatientIdentityRemoved == "YES"
+    source_series = {
+        str(pydicom.dcmread(path, stop_before_pixels=True).SeriesInstanceUID)
+        for path in small_phantom_files.dicom.rglob("*.dcm")
+    }
+    written = json.loads((tmp_path / "segmentation.json").read_text())
+    identifiers = {entry["identifier"] for entry in written["provenance"]["inputs"]}
+    series = {str(s.SeriesInstanceUID) for s in seg.ReferencedSeriesSequence}
+    assert series == identifiers  # segmentation.json names the series as the SEG does
+    assert len(source_series) >= 2 and not any(uid in json.dumps(written) for uid in source_series)
+    assert dciodvfy_errors(tmp_path / "segmentation.dcm") == []
