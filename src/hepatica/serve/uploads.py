@@ -163,10 +163,16 @@ def _check_members(members: list[zipfile.ZipInfo], max_unpacked_bytes: int, max_
             )
         if stat.S_ISLNK(member.external_attr >> 16):
             raise UploadError(f"the zip archive holds a link ({_short(name)}); zip the files themselves")
-        if len(parts) > MAX_DEPTH or any(len(part.encode()) > MAX_NAME_BYTES for part in parts):
+        if len(parts) > MAX_DEPTH:
             raise UploadError(
-                f"the zip archive holds a path {len(parts)} levels deep or with a name over {MAX_NAME_BYTES} bytes "
-                f"({_short(name)}); at most {MAX_DEPTH} levels and {MAX_NAME_BYTES}-byte names can be unpacked"
+                f"the zip archive holds a path {len(parts)} levels deep ({_short(name)}); at most {MAX_DEPTH} "
+                "levels can be unpacked: zip the study with fewer nested folders"
+            )
+        longest = max(len(part.encode()) for part in parts)
+        if longest > MAX_NAME_BYTES:
+            raise UploadError(
+                f"the zip archive holds a name of {longest} bytes ({_short(name)}); file and folder names of at "
+                f"most {MAX_NAME_BYTES} bytes can be unpacked: rename it"
             )
         key = tuple(parts)
         if key in files or key in folders or any(key[:n] in files for n in range(1, len(key))):

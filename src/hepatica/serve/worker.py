@@ -108,7 +108,7 @@ class Worker:
                 raise LeaseLostError(f"job {claim.job_id} was taken over by another worker")
             if time.monotonic() > deadline:
                 raise TimeLimitError(
-                    f"the analysis ran past the time limit of {self.time_limit_s:.0f} s and was stopped before '{step}'"
+                    f"the analysis ran past the time limit of {self.time_limit_s:g} s and was stopped before '{step}'"
                 )
             self.library.write_status(
                 claim.study_id,
