@@ -74,7 +74,8 @@ class BackendUnavailableError(HepaticaError):
 
 
 class ImageValuesError(HepaticaInputError):
-    """An image's voxel values cannot be used: too many are not numbers (NaN or infinite)."""
+    """An image's voxel values cannot be used: too many are not numbers (NaN or infinite), or they are not
+    calibrated as the modality needs (a CT whose body does not lie at soft-tissue HU)."""
 
 
 class ModalityError(HepaticaInputError):

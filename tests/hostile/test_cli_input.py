@@ -129,3 +129,16 @@ def test_serving_beyond_this_machine_from_a_missing_folder_says_what_to_do(tmp_p
     assert "Traceback" not in done.stderr
     assert "hepatica token create" in done.stderr + done.stdout
     print((done.stderr + done.stdout).strip())
+
+
+def test_a_ct_with_a_wrong_rescale_is_refused_as_not_calibrated(small_phantom, tmp_path):
+    """A CT written with its values multiplied by 1000 still holds 'air', but its body is nowhere near soft tissue:
+    refused (exit 2) instead of segmented."""
+    image = small_phantom.phases[next(iter(small_phantom.phases))]
+    path = write_image(image.with_array(image.array.astype(np.float32) * 1000), tmp_path / "pv.nii.gz")
+    run = _hepatica("analyze", f"portal_venous={path}", "--out", str(tmp_path / "out"), "--quiet")
+    message = " ".join((run.stdout + run.stderr).split())
+    assert run.returncode == 2, run.stderr
+    assert "is not calibrated in Hounsfield units" in message and "Traceback" not in message
+    require_ct_values(image, "the phantom as written")  # the same image in HU passes
+    print(f"exit {run.returncode}: {message}")
