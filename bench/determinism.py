@@ -6,8 +6,9 @@ timestamp (the UIDs of the SEG and SR each run creates are in those files only, 
 
 ``demo`` is the demo's phantom (seed 0, four phases, DICOM); ``ircad`` is IRCAD patient 1 (one portal-venous
 series, ``../shared/data``). The thread count is set for every library that runs threads (HEPATICA_THREADS for
-ONNX Runtime and the phase alignment, ITK, OpenMP, BLAS) in a fresh process per run. Prints, per study, each run's
-seconds and whether its normalised result.json equals the first run's; where not, the first differing lines.
+ONNX Runtime and the phase alignment, ITK, OpenMP, BLAS: `hepatica.cohort.run.thread_limits`) in a fresh process
+per run. Prints, per study, each run's seconds and whether its result.json
+(`hepatica.result.reproducible_result_text`) equals the first run's; where not, the first differing lines.
 Exit status 1 when any run differs.
 """
 
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import os
 import subprocess
 import sys
@@ -23,29 +23,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from hepatica.cohort.run import thread_limits
+from hepatica.result import reproducible_result_text
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("HEPATICA_SHARED_DATA", REPO.parent / "shared" / "data"))
-#: Keys whose values are meant to change from run to run (result.json holds no UID Hepatica creates: the SEG's and
-#: SR's are in those files only).
-VOLATILE_KEYS = ("created_utc",)
-
-
-def normalised(result_json: Path) -> str:
-    """result.json with the volatile keys removed, as canonical JSON."""
-
-    def clean(value):
-        if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items() if k not in VOLATILE_KEYS}
-        if isinstance(value, list):
-            return [clean(v) for v in value]
-        return value
-
-    return json.dumps(clean(json.loads(result_json.read_text())), indent=1, sort_keys=True)
 
 
 def _environment(threads: int) -> dict[str, str]:
-    names = ("HEPATICA_THREADS", "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-    return {**os.environ, **{name: str(threads) for name in names}}
+    return {**os.environ, **thread_limits(workers=1, cores=threads)}
 
 
 def _inputs(study: str, scratch: Path) -> list[str]:
@@ -90,7 +76,7 @@ def main() -> int:
                         env=_environment(threads),
                     )
                     seconds = time.perf_counter() - started
-                    text = normalised(out / "result.json")
+                    text = reproducible_result_text(out / "result.json")
                     if reference is None:
                         reference = text
                     same = text == reference

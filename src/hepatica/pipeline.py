@@ -21,7 +21,7 @@ from hepatica.characterize.study import (
     compare_with_prior,
     study_lirads,
 )
-from hepatica.io.deidentify import deidentification_secret, deidentify_files, remap_uid
+from hepatica.io.deidentify import deidentification_secret, deidentify_files
 from hepatica.io.masks import read_lesion_mask, read_liver_mask
 from hepatica.io.phase import Phase
 from hepatica.io.study import Study, StudyInput, StudySeries, load_study
@@ -31,7 +31,7 @@ from hepatica.options import AnalysisOptions, AnalysisOptionsError
 from hepatica.quality import assess_quality
 from hepatica.radiomics.study import study_radiomics
 from hepatica.report.results import lesion_entry, model_infos, segmentation_summary
-from hepatica.report.write import AnalysisOutputs, write_analysis, write_segmentation
+from hepatica.report.write import AnalysisOutputs, remapped_inputs, write_analysis, write_segmentation
 from hepatica.result import InputIdentifier, Provenance, SegmentationResult
 from hepatica.segment import segment
 from hepatica.segment.enhancing import add_hyperenhancing_lesions
@@ -229,25 +229,24 @@ def segment_study(
     segmented, _ = _segment(target, AnalysisOptions(backend=backend), None, None)
     step()
     files = write_segmentation(segmented, out_dir)
-    identifier = target.input_id
+    inputs = [
+        InputIdentifier(
+            series_id=target.id,
+            identifier=target.input_id,
+            kind="dicom-series" if study.source == "dicom" else "image-file",
+        )
+    ]
     if deidentify:
         secret = deidentification_secret()
         if "dicom_seg" in files:
             deidentify_files([out_dir / files["dicom_seg"]], secret)
-        if study.source == "dicom":
-            identifier = remap_uid(identifier, secret)
+        inputs = remapped_inputs(inputs, secret)
     result = SegmentationResult(
         provenance=Provenance(
             command="segment",
             parameters={"backend": backend},
             models=model_infos(segmented.segmentation),
-            inputs=[
-                InputIdentifier(
-                    series_id=target.id,
-                    identifier=identifier,
-                    kind="dicom-series" if study.source == "dicom" else "image-file",
-                )
-            ],
+            inputs=inputs,
         ),
         segmentation=segmentation_summary(segmented, files),
         lesions=[lesion_entry(lesion.measurement) for lesion in segmented.lesions.lesions],

@@ -421,3 +421,22 @@ def result_json_schema() -> dict:
 def result_json_schema_text() -> str:
     """The schema as the text stored in ``schemas/study_result.schema.json``."""
     return json.dumps(result_json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+#: Keys of result.json meant to differ between two runs of the same analysis (the UIDs each run creates for its
+#: SEG and SR are in those files only).
+RUN_SPECIFIC_KEYS = ("created_utc",)
+
+
+def reproducible_result_text(result_json: Path) -> str:
+    """``result_json`` as canonical JSON (sorted keys, one item a line) without `RUN_SPECIFIC_KEYS`: two runs of
+    the same input and options give the same text (bench/determinism.py, tests/hostile/test_determinism.py)."""
+
+    def clean(value):
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items() if k not in RUN_SPECIFIC_KEYS}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    return json.dumps(clean(json.loads(Path(result_json).read_text())), indent=1, sort_keys=True)

@@ -4,32 +4,17 @@ residuals, HU evidence, washout confidence). bench/determinism.py does the same 
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 
-#: Keys meant to differ between runs (result.json holds none of the UIDs each run creates for its SEG and SR).
-VOLATILE_KEYS = ("created_utc",)
-
-
-def _without_volatile(value):
-    if isinstance(value, dict):
-        return {k: _without_volatile(v) for k, v in value.items() if k not in VOLATILE_KEYS}
-    if isinstance(value, list):
-        return [_without_volatile(v) for v in value]
-    return value
-
-
-def _result_lines(folder) -> list[str]:
-    result = json.loads((folder / "result.json").read_text())
-    return json.dumps(_without_volatile(result), indent=1, sort_keys=True).splitlines()
+from hepatica.cohort.run import thread_limits
+from hepatica.result import reproducible_result_text
 
 
 def test_one_thread_gives_the_result_of_every_core(small_phantom_files, small_analysis, tmp_path):
     """small_analysis ran in this process with every core; this run is a fresh process with one thread for ONNX
     Runtime, the phase alignment, ITK, OpenMP and BLAS, on the same DICOM study with the same options."""
-    threads = ("HEPATICA_THREADS", "ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
     done = subprocess.run(
         [
             sys.executable,
@@ -45,11 +30,11 @@ def test_one_thread_gives_the_result_of_every_core(small_phantom_files, small_an
         ],
         capture_output=True,
         text=True,
-        env={**os.environ, **dict.fromkeys(threads, "1")},
+        env={**os.environ, **thread_limits(workers=1, cores=1)},
     )
     assert done.returncode == 0, done.stderr
-    every_core = _result_lines(small_analysis.result_json.parent)
-    one_thread = _result_lines(tmp_path / "one-thread")
+    every_core = reproducible_result_text(small_analysis.result_json).splitlines()
+    one_thread = reproducible_result_text(tmp_path / "one-thread" / "result.json").splitlines()
     differing = [(a, b) for a, b in zip(every_core, one_thread) if a != b]
     assert len(every_core) == len(one_thread) and not differing, differing[:20]
     print(f"{os.cpu_count()} cores vs 1 thread: {len(every_core)} lines of result.json, all equal")

@@ -36,7 +36,7 @@ from hepatica.report.results import (
     study_inventory,
 )
 from hepatica.report.viewer_volumes import write_viewer_volumes
-from hepatica.result import StudyResult
+from hepatica.result import InputIdentifier, StudyResult
 
 
 @dataclass(frozen=True)
@@ -111,14 +111,19 @@ def write_analysis(
     return AnalysisOutputs(result=result, result_json=result_json, report_html=report_html, report_pdf=report_pdf)
 
 
-def _with_remapped_uids(result: StudyResult, secret: str) -> StudyResult:
-    """The result with its study and series UIDs replaced as the de-identified SEG and SR replace them."""
-    inputs = [
+def remapped_inputs(inputs: list[InputIdentifier], secret: str) -> list[InputIdentifier]:
+    """``inputs`` with each DICOM series UID replaced as a de-identified SEG or SR replaces it (file hashes kept)."""
+    return [
         entry.model_copy(update={"identifier": remap_uid(entry.identifier, secret)})
         if entry.kind == "dicom-series"
         else entry
-        for entry in result.provenance.inputs
+        for entry in inputs
     ]
+
+
+def _with_remapped_uids(result: StudyResult, secret: str) -> StudyResult:
+    """The result with its study and series UIDs replaced as the de-identified SEG and SR replace them."""
+    inputs = remapped_inputs(result.provenance.inputs, secret)
     study = result.study.model_copy(
         update={"study_uid": remap_uid(result.study.study_uid, secret) if result.study.study_uid else None}
     )
