@@ -4,7 +4,7 @@ the uncertain rim is taken in only where it is parenchyma."""
 import numpy as np
 from scipy import ndimage
 
-from hepatica.segment.refine import check_liver, contact_fraction, refine_liver
+from hepatica.segment.refine import check_liver, contact_fraction, median_3_at, median_filter_3, refine_liver
 
 SPACING = (1.5, 1.5, 1.5)
 
@@ -67,3 +67,10 @@ def test_the_uncertain_rim_is_taken_in_only_where_it_is_parenchyma():
     assert checked.liver[inner].mean() > 0.9
     assert checked.liver[rim & ~like_liver].mean() < 0.2
     assert checked.added_ml > 0
+
+
+def test_the_median_at_chosen_voxels_is_the_median_filter_there_edges_included():
+    values = np.random.default_rng(0).normal(0, 50, (30, 35, 40)).astype(np.float32)
+    where = np.random.default_rng(1).random(values.shape) < 0.2
+    where[0], where[:, :, -1] = True, True  # the array's faces: edge voxels repeated, as SimpleITK's filter does
+    assert np.array_equal(median_3_at(values, where), median_filter_3(values)[where])

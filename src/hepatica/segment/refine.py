@@ -141,10 +141,11 @@ def check_liver(
     if not rim.any():
         return refined
     box = bounding_box(rim | refined.liver, 2)
-    smoothed = median_filter_3(hu[box])
     parenchyma = refined.parenchyma
-    like = (np.abs(smoothed - parenchyma.mode_hu) <= parenchyma.unlike_hu) & rim[box]
     core = refined.liver[box]
+    uncertain = rim[box] & ~core  # the only voxels whose attenuation decides anything here
+    like = np.zeros(core.shape, dtype=bool)
+    like[uncertain] = np.abs(median_3_at(hu[box], uncertain) - parenchyma.mode_hu) <= parenchyma.unlike_hu
     labels, _ = ndimage.label(like | core, structure=_FACES)
     touching = np.unique(labels[core])
     grown = np.zeros(hu.shape, dtype=bool)
@@ -166,6 +167,17 @@ def measure_liver_parenchyma(hu: np.ndarray, liver: np.ndarray, spacing: tuple[f
 def median_filter_3(array: np.ndarray) -> np.ndarray:
     """3 x 3 x 3 median (SimpleITK's, multi-threaded), float32."""
     return sitk.GetArrayFromImage(sitk.Median(sitk.GetImageFromArray(array.astype(np.float32)), [1, 1, 1]))
+
+
+def median_3_at(array: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """The 3 x 3 x 3 median of ``array`` (edge voxels repeated, as `median_filter_3`) at the voxels of ``where``
+    only, in their C order: the same values, at a fraction of the cost when ``where`` is a thin shell."""
+    padded = np.pad(array.astype(np.float32, copy=False), 1, mode="edge")
+    z, y, x = np.nonzero(where)
+    neighbours = np.empty((z.size, 27), dtype=np.float32)
+    for n, (dz, dy, dx) in enumerate(np.ndindex(3, 3, 3)):
+        neighbours[:, n] = padded[z + dz, y + dy, x + dx]
+    return np.median(neighbours, axis=1)
 
 
 def measure_parenchyma(
