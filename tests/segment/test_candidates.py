@@ -80,3 +80,14 @@ def test_find_candidates_keeps_a_real_lesion_and_lists_a_noise_blob_below_thresh
     decisions = sorted((c.decision, round(c.evidence.contrast_hu)) for c in found)
     assert [d for d, _ in decisions] == [BELOW_THRESHOLD, LESION]
     assert decisions[1][1] < -40 and abs(decisions[0][1]) < 10
+
+
+def test_a_candidate_mask_cut_to_another_box():
+    from hepatica.segment.candidates import Candidate
+
+    local = np.zeros((3, 3, 3), dtype=bool)
+    local[1, 1, :] = True
+    candidate = Candidate((slice(2, 5), slice(2, 5), slice(2, 5)), local, None, "lesion", ())
+    cut = candidate.mask_on((slice(3, 6), slice(0, 4), slice(4, 9)))
+    assert cut.shape == (3, 4, 5) and cut.sum() == 1 and cut[0, 3, 0]
+    assert not candidate.mask_on((slice(10, 12), slice(0, 2), slice(0, 2))).any()

@@ -93,6 +93,15 @@ class Candidate:
     def paint(self, target: np.ndarray, value=True) -> None:
         target[self.box][self.local_mask] = value
 
+    def mask_on(self, box: tuple[slice, ...]) -> np.ndarray:
+        """This candidate's mask cut to ``box`` (a box of the same analysed array)."""
+        mask = np.zeros([b.stop - b.start for b in box], dtype=bool)
+        inner = tuple(slice(max(a.start, b.start), min(a.stop, b.stop)) for a, b in zip(self.box, box))
+        if all(i.start < i.stop for i in inner):
+            mine = tuple(slice(i.start - a.start, i.stop - a.start) for i, a in zip(inner, self.box))
+            mask[tuple(slice(i.start - b.start, i.stop - b.start) for i, b in zip(inner, box))] = self.local_mask[mine]
+        return mask
+
 
 def find_candidates(
     probability: np.ndarray,
